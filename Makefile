@@ -1,0 +1,32 @@
+# Two commands set everything up: `make run` and `make test` (see README.md).
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+
+.PHONY: run test lint serve-check
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py demo --port $(PORT)
+	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
+		--timeout-graceful-shutdown 5 --no-access-log
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+
+test: lint
+	@test -x "$(CHROMIUM)" || { echo "The browser tests need Chromium at $(CHROMIUM)."; \
+		echo "Install it with: apt-get install -y chromium   (or set CHROMIUM=/path/to/chromium)"; exit 1; }
+	$(BIN)/python -m pytest

@@ -1,0 +1,235 @@
+"""The live channel: Server-Sent Events streams fed by the event table.
+
+Every change to a session commits an `Event` with the session's next sequence
+number (models.Session.record) and then calls `publish()`. Here, in the server
+process, one `Channel` per session with open streams wakes up, renders what
+each audience sees (projector, phone, console) once, and hands the same
+message to every stream of that audience. Streams hold no database
+connection while they wait.
+
+A message is a snapshot of the audience's live regions: top-level elements
+with ids that the page swaps in (static/js/live.js). Its SSE id is the
+session's sequence number, so a client reconnecting with `Last-Event-ID` or
+`?last=` gets a snapshot only if something changed since; clients drop
+messages they already have. A snapshot is what a client that missed events
+needs anyway, so catching up and connecting are the same path.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connections
+from django.http import StreamingHttpResponse
+
+logger = logging.getLogger(__name__)
+
+# audience -> function(session_pk) -> (seq, html); registered by the views.
+_renderers: dict[str, Callable[[int], tuple[int, str]]] = {}
+
+
+def renderer(audience: str):
+    def register(function: Callable[[int], tuple[int, str]]):
+        _renderers[audience] = function
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class Message:
+    seq: int
+    html: str
+
+    def encode(self) -> bytes:
+        data = "".join(f"data: {line}\n" for line in self.html.splitlines() or [""])
+        return f"id: {self.seq}\nevent: snapshot\n{data}\n".encode()
+
+
+def render(session_pk: int, audience: str) -> Message:
+    """Render one audience's snapshot, then give the connection back at once."""
+    try:
+        seq, html = _renderers[audience](session_pk)
+        return Message(seq, html)
+    finally:
+        connections.close_all()
+
+
+class Channel:
+    """The open streams of one session in this process, and their latest messages."""
+
+    def __init__(self, hub: "Hub", session_pk: int):
+        self.hub = hub
+        self.session_pk = session_pk
+        self.subscribers: dict[str, int] = {}
+        self.latest: dict[str, Message] = {}
+        self.changed: dict[str, asyncio.Future[None]] = {}
+        self.dirty = False
+        self.refreshing: asyncio.Task[None] | None = None
+        self.first_render: dict[str, asyncio.Task[None]] = {}
+
+    def signal(self, audience: str) -> asyncio.Future[None]:
+        future = self.changed.get(audience)
+        if future is None or future.done():
+            future = self.changed[audience] = self.hub.loop.create_future()
+        return future
+
+    def offer(self, audience: str, message: Message) -> None:
+        """Keep `message` if it is newer; wake the audience if it looks different."""
+        current = self.latest.get(audience)
+        if current is not None and message.seq < current.seq:
+            return
+        self.latest[audience] = message
+        if current is None or current.html != message.html:
+            future = self.changed.get(audience)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def current(self, audience: str) -> Message:
+        """The latest message; the first stream of an audience renders it, once."""
+        if audience not in self.latest:
+            task = self.first_render.get(audience)
+            if task is None:
+                task = self.first_render[audience] = self.hub.loop.create_task(
+                    self.render_first(audience)
+                )
+            await asyncio.shield(task)
+        return self.latest[audience]
+
+    async def render_first(self, audience: str) -> None:
+        try:
+            message = await sync_to_async(render, thread_sensitive=False)(self.session_pk, audience)
+            self.offer(audience, message)
+        finally:
+            self.first_render.pop(audience, None)
+
+    def wake(self) -> None:
+        self.dirty = True
+        if self.refreshing is None:
+            self.refreshing = self.hub.loop.create_task(self.refresh())
+
+    async def refresh(self) -> None:
+        """Render each audience once per burst of changes, however many streams."""
+        try:
+            while self.dirty:
+                self.dirty = False
+                for audience in [a for a, n in self.subscribers.items() if n]:
+                    try:
+                        message = await sync_to_async(render, thread_sensitive=False)(
+                            self.session_pk, audience
+                        )
+                    except Exception:
+                        logger.exception(
+                            "Could not render %s for session %s", audience, self.session_pk
+                        )
+                        continue
+                    self.offer(audience, message)
+        finally:
+            self.refreshing = None
+
+
+class Hub:
+    """All channels of this server process, on its event loop."""
+
+    _current: "Hub | None" = None
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.channels: dict[int, Channel] = {}
+
+    @classmethod
+    def for_running_loop(cls) -> "Hub":
+        loop = asyncio.get_running_loop()
+        if cls._current is None or cls._current.loop is not loop or loop.is_closed():
+            cls._current = Hub(loop)
+        return cls._current
+
+    def wake(self, session_pk: int) -> None:
+        channel = self.channels.get(session_pk)
+        if channel is not None:
+            channel.wake()
+
+    def join(self, session_pk: int, audience: str) -> Channel:
+        channel = self.channels.get(session_pk)
+        if channel is None:
+            channel = self.channels[session_pk] = Channel(self, session_pk)
+        channel.subscribers[audience] = channel.subscribers.get(audience, 0) + 1
+        return channel
+
+    def leave(self, channel: Channel, audience: str) -> None:
+        channel.subscribers[audience] -= 1
+        if not channel.subscribers[audience]:
+            del channel.subscribers[audience]
+            channel.latest.pop(audience, None)
+        if not channel.subscribers:
+            self.channels.pop(channel.session_pk, None)
+
+
+def publish(session_pk: int, seq: int) -> None:
+    """Wake this process's streams of a session; called on commit, from any thread."""
+    hub = Hub._current
+    if hub is None or hub.loop.is_closed():
+        return
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+        hub.loop.call_soon_threadsafe(hub.wake, session_pk)
+
+
+async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIterator[bytes]:
+    """The body of one SSE response: a snapshot if the client needs one, then changes."""
+    hub = Hub.for_running_loop()
+    channel = hub.join(session_pk, audience)
+    try:
+        yield b"retry: 2000\n\n"
+        while True:
+            waiting = channel.signal(audience)
+            message = await channel.current(audience)
+            if cursor is None or message.seq > cursor:
+                yield message.encode()
+                cursor = message.seq
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(waiting), timeout=settings.LIVE_HEARTBEAT_SECONDS
+                )
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+    finally:
+        hub.leave(channel, audience)
+
+
+def cursor_from(request) -> int | None:
+    """The last sequence number the client has: Last-Event-ID, else ?last=."""
+    for value in (request.headers.get("Last-Event-ID"), request.GET.get("last")):
+        if value is not None:
+            try:
+                number = int(value)
+            except ValueError:
+                continue
+            if number >= 0:
+                return number
+    return None
+
+
+async def respond(request, audience: str, find_session) -> StreamingHttpResponse:
+    """Open an SSE response for the session `find_session()` returns (or raises for).
+
+    The permission check runs in a thread whose database connection is closed
+    right after, so the open stream holds none.
+    """
+
+    def check() -> int:
+        try:
+            return find_session().pk
+        finally:
+            connections.close_all()
+
+    session_pk = await sync_to_async(check)()
+    response = StreamingHttpResponse(
+        stream(session_pk, audience, cursor_from(request)), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,92 @@
+"""Create a demo facilitator, group and open session if the database is empty,
+then print how to log in and the address phones on this network should open."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from sessions import network
+from sessions.models import Group, Membership, Session
+
+USERNAME = "facilitator"
+CAUSES = [
+    (
+        "There is no light at the corner at night",
+        [
+            (
+                "The city stopped repairing street lights here",
+                [
+                    ("Nobody from the neighbourhood has asked them to", []),
+                ],
+            ),
+        ],
+    ),
+    (
+        "Cars drive fast on Main Street",
+        [
+            ("There is no crossing or speed bump", []),
+        ],
+    ),
+    (
+        "Young people have nowhere else to meet",
+        [
+            ("The youth centre closed last year", []),
+        ],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Set up demo data on an empty database and print the login and join addresses."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, port: int, **options):
+        User = get_user_model()
+        login_file = settings.BASE_DIR / ".demo-login"
+        if not User.objects.exists():
+            password = secrets.token_urlsafe(9)
+            user = User.objects.create_user(USERNAME, password=password)
+            login_file.write_text(password)
+            login_file.chmod(0o600)
+            self.create_demo(user)
+        password = login_file.read_text().strip() if login_file.exists() else None
+
+        host = network.lan_address()
+        base = settings.PUBLIC_URL or f"http://{host or 'localhost'}:{port}"
+        session = Session.objects.open().order_by("-created_at").first()
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("But why? is starting."))
+        self.stdout.write(f"  Facilitators log in at  {base}/accounts/login/")
+        if password and User.objects.filter(username=USERNAME).exists():
+            self.stdout.write(f"  Demo login              {USERNAME} / {password}")
+        self.stdout.write(f"  Phones on this network  {base}/join/")
+        if session:
+            self.stdout.write(f"  Demo session code       {session.spaced_join_code}")
+        if not host:
+            self.stdout.write(
+                "  (No network address found: phones cannot reach this machine yet. "
+                "Join a Wi-Fi network or hotspot, then restart.)"
+            )
+        self.stdout.write("")
+
+    def create_demo(self, user) -> None:
+        group = Group.objects.create(name="Riverside Neighbours")
+        Membership.objects.create(group=group, user=user, role=Membership.Role.FACILITATOR)
+        session = Session.objects.create(
+            group=group,
+            title="Safety at the corner",
+            situation="Young people keep getting hurt at the corner of 5th and Main.",
+            created_by=user,
+        )
+        session.open_for_joining()
+
+        def add(items, parent_id=None):
+            for text, children in items:
+                cause = session.add_cause(text, parent_id)
+                add(children, cause.pk)
+
+        add(CAUSES)

@@ -1,0 +1,58 @@
+"""Who may see and do what. Every view calls one of these first.
+
+Outsiders get 404 (they learn nothing about what exists); members who may
+look but not act get 403 (PermissionDenied).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from sessions.models import Group, Membership, Participant, Session
+
+PARTICIPANT_COOKIE = "butwhy_p_{}"
+
+
+def group_for_member(request, public_id: str) -> tuple[Group, str]:
+    membership = (
+        Membership.objects.select_related("group")
+        .filter(group__public_id=public_id, user=request.user)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such group.")
+    return membership.group, membership.role
+
+
+def group_for_facilitator(request, public_id: str) -> Group:
+    group, role = group_for_member(request, public_id)
+    if role != Membership.Role.FACILITATOR:
+        raise PermissionDenied("Only the group's facilitators can do this.")
+    return group
+
+
+def session_for_member(request, public_id: str) -> tuple[Session, str]:
+    """The session and the user's role in its group; 404 for everyone else."""
+    session = (
+        Session.objects.select_related("group", "focus")
+        .filter(public_id=public_id, group__memberships__user=request.user)
+        .annotate_role(request.user)
+        .first()
+    )
+    if session is None:
+        raise Http404("No such session.")
+    return session, session.role
+
+
+def session_for_facilitator(request, public_id: str) -> Session:
+    session, role = session_for_member(request, public_id)
+    if role != Membership.Role.FACILITATOR:
+        raise PermissionDenied("Only the group's facilitators can do this.")
+    return session
+
+
+def participant_for(request, session: Session) -> Participant | None:
+    """The participant this browser joined `session` as, if any."""
+    key = request.get_signed_cookie(PARTICIPANT_COOKIE.format(session.public_id), default=None)
+    if not key:
+        return None
+    return Participant.objects.filter(session=session, key=key).first()

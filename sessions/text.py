@@ -1,0 +1,25 @@
+"""Normalising what people type, in one place for every form."""
+
+import unicodedata
+
+# Control and format characters other than ordinary white space have no
+# place in a cause: they break layouts and can reorder text on a projector.
+_ALLOWED_CONTROL = {"\n", "\t"}
+
+
+def normalise(value: str, *, multiline: bool = False) -> str:
+    """NFC, no control characters, white space collapsed, trimmed."""
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(
+        ch
+        for ch in value
+        if ch in _ALLOWED_CONTROL or unicodedata.category(ch) not in {"Cc", "Cs", "Co"}
+    )
+    if multiline:
+        lines = [" ".join(line.split()) for line in value.splitlines()]
+        kept: list[str] = []
+        for line in lines:
+            if line or (kept and kept[-1]):
+                kept.append(line)
+        return "\n".join(kept).strip()
+    return " ".join(value.split())

@@ -1,0 +1,96 @@
+"""Home, groups and their members, and preparing sessions."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from sessions.forms import GroupForm, JoinCodeForm, MemberForm, SessionForm
+from sessions.models import Membership, Session
+from sessions.permissions import group_for_facilitator, group_for_member
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "sessions/home.html", {"form": JoinCodeForm()})
+    memberships = (
+        Membership.objects.filter(user=request.user).select_related("group").order_by("group__name")
+    )
+    return render(
+        request,
+        "sessions/dashboard.html",
+        {"memberships": memberships, "form": GroupForm(), "join_form": JoinCodeForm()},
+    )
+
+
+@require_POST
+@login_required
+def group_create(request):
+    form = GroupForm(request.POST)
+    if not form.is_valid():
+        memberships = Membership.objects.filter(user=request.user).select_related("group")
+        return render(
+            request,
+            "sessions/dashboard.html",
+            {"memberships": memberships, "form": form, "join_form": JoinCodeForm()},
+            status=400,
+        )
+    with transaction.atomic():
+        group = form.save()
+        Membership.objects.create(group=group, user=request.user, role=Membership.Role.FACILITATOR)
+    return redirect("group", group.public_id)
+
+
+def _group_page(request, group, role, *, member_form=None, status=200):
+    sessions = group.sessions.all()
+    members = group.memberships.select_related("user").order_by("user__username")
+    return render(
+        request,
+        "sessions/group.html",
+        {
+            "group": group,
+            "role": role,
+            "sessions": sessions,
+            "members": members,
+            "member_form": member_form or MemberForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def group_detail(request, group_id):
+    group, role = group_for_member(request, group_id)
+    return _group_page(request, group, role)
+
+
+@require_POST
+@login_required
+def member_add(request, group_id):
+    group = group_for_facilitator(request, group_id)
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        return _group_page(
+            request, group, Membership.Role.FACILITATOR, member_form=form, status=400
+        )
+    Membership.objects.update_or_create(
+        group=group,
+        user=form.cleaned_data["username"],
+        defaults={"role": form.cleaned_data["role"]},
+    )
+    return redirect("group", group.public_id)
+
+
+@login_required
+def session_create(request, group_id):
+    group = group_for_facilitator(request, group_id)
+    form = SessionForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST":
+        if form.is_valid():
+            session: Session = form.save(commit=False)
+            session.group = group
+            session.created_by = request.user
+            session.save()
+            return redirect("console", session.public_id)
+        return render(request, "sessions/session_form.html", {"group": group, "form": form}, 400)
+    return render(request, "sessions/session_form.html", {"group": group, "form": form})

@@ -1,0 +1,168 @@
+"""Phones: join with a code, answer the current question, follow the room."""
+
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.views.decorators.http import require_POST
+
+from sessions import joincodes, live
+from sessions.forms import CauseForm, JoinCodeForm, JoinNameForm
+from sessions.models import Cause, Participant, Refused, Session
+from sessions.permissions import PARTICIPANT_COOKIE, participant_for
+
+# A phone stays joined for a long meeting, not for weeks.
+PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
+
+NO_SUCH_CODE = "No open session has this code. Check the code on the screen and try again."
+
+
+def phone_context(session: Session) -> dict:
+    """What every phone's live regions show. Two queries, whatever the tree."""
+    states = dict(session.causes.values_list("id", "state"))
+    shown = [pk for pk, state in states.items() if state in {"visible", "merged"}]
+    removed = [pk for pk, state in states.items() if state in {"hidden", "rejected"}]
+    return {"session": session, "shown": shown, "removed": removed}
+
+
+@live.renderer("phone")
+def render_phone(session_pk: int) -> tuple[int, str]:
+    session = Session.objects.select_related("focus").get(pk=session_pk)
+    with translation.override(session.language):
+        html = render_to_string("sessions/participate.html#live", phone_context(session))
+    return session.last_seq, html
+
+
+def join(request):
+    form = JoinCodeForm(request.POST or request.GET or None)
+    if form.is_bound and form.is_valid():
+        code = form.cleaned_data["code"]
+        if Session.objects.open().filter(join_code=code).exists():
+            return redirect("join_code", code)
+        form.add_error("code", NO_SUCH_CODE)
+        return render(request, "sessions/join.html", {"form": form}, status=404)
+    status = 400 if form.is_bound else 200
+    return render(request, "sessions/join.html", {"form": form}, status=status)
+
+
+def join_code(request, code):
+    code = joincodes.normalise(code)
+    session = Session.objects.open().filter(join_code=code).first()
+    if session is None:
+        form = JoinCodeForm(initial={"code": code})
+        return render(
+            request, "sessions/join.html", {"form": form, "error": NO_SUCH_CODE}, status=404
+        )
+    if participant_for(request, session):
+        return redirect("phone", session.public_id)
+    form = JoinNameForm(request.POST or None, names=session.names)
+    with translation.override(session.language):
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    participant = Participant.join(session, form.cleaned_data.get("name", ""))
+                except Refused as refusal:
+                    return render(request, "sessions/join.html", {"error": refusal.message}, 404)
+                response = redirect("phone", session.public_id)
+                response.set_signed_cookie(
+                    PARTICIPANT_COOKIE.format(session.public_id),
+                    participant.key,
+                    max_age=PARTICIPANT_COOKIE_AGE,
+                    httponly=True,
+                    samesite="Lax",
+                    secure=request.is_secure(),
+                )
+                return response
+            return render(
+                request, "sessions/join_name.html", {"session": session, "form": form}, status=400
+            )
+        return render(request, "sessions/join_name.html", {"session": session, "form": form})
+
+
+def _phone_page(request, session, participant, *, form=None, error="", status=200):
+    context = phone_context(session)
+    context.update(
+        participant=participant,
+        mine=participant.causes.order_by("-id") if participant else [],
+        form=form or CauseForm(),
+        error=error,
+    )
+    with translation.override(session.language):
+        if request.htmx:
+            return render(request, "sessions/participate.html#answered", context, status=status)
+        return render(request, "sessions/participate.html", context, status=status)
+
+
+def _session_and_participant(request, session_id) -> tuple[Session, Participant | None]:
+    session = get_object_or_404(Session.objects.select_related("focus"), public_id=session_id)
+    return session, participant_for(request, session)
+
+
+def phone(request, session_id):
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        if session.join_code:
+            return redirect("join_code", session.join_code)
+        return redirect("join")
+    return _phone_page(request, session, participant)
+
+
+@require_POST
+def answer(request, session_id):
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        return _not_joined(request, session)
+    form = CauseForm(request.POST)
+    if not form.is_valid():
+        return _phone_page(request, session, participant, form=form, status=400)
+    try:
+        session.add_cause(
+            form.cleaned_data["text"], form.cleaned_data["parent"], author=participant
+        )
+    except Refused as refusal:
+        return _phone_page(
+            request, session, participant, form=form, error=refusal.message, status=refusal.status
+        )
+    if request.htmx:
+        return _phone_page(request, session, participant)
+    return redirect("phone", session.public_id)
+
+
+@require_POST
+def withdraw(request, session_id, cause_id):
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        return _not_joined(request, session)
+    cause = get_object_or_404(Cause, pk=cause_id, session=session, author=participant)
+    try:
+        cause.withdraw()
+    except Refused as refusal:
+        return _phone_page(
+            request, session, participant, error=refusal.message, status=refusal.status
+        )
+    if request.htmx:
+        return _phone_page(request, session, participant)
+    return redirect("phone", session.public_id)
+
+
+def _not_joined(request, session):
+    return render(
+        request,
+        "sessions/join.html",
+        {
+            "form": JoinCodeForm(),
+            "error": "Please join the session first, with the code on the screen.",
+        },
+        status=403,
+    )
+
+
+async def phone_stream(request, session_id):
+    def find():
+        session, participant = _session_and_participant(request, session_id)
+        if participant is None:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("Join the session first.")
+        return session
+
+    return await live.respond(request, "phone", find)
