@@ -76,7 +76,9 @@ def sqlite_database(path: Path) -> dict:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": BASE_DIR / ".test-db.sqlite3"},
+        # A file, not memory, so that a server thread in the browser tests
+        # shares it; one per test run, so that runs side by side don't collide.
+        "TEST": {"NAME": BASE_DIR / f".test-db-{os.getpid()}.sqlite3"},
     }
 
 

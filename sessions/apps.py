@@ -6,3 +6,7 @@ class FacilitationConfig(AppConfig):
     # django.contrib.sessions already owns the label "sessions".
     label = "facilitation"
     verbose_name = "Facilitation"
+
+    def ready(self) -> None:
+        # The views register what each audience of the live channel sees.
+        from sessions.views import facilitating, participating, presenting  # noqa: F401

@@ -81,13 +81,14 @@ class Channel:
     def offer(self, audience: str, message: Message) -> None:
         """Keep `message` if it is newer; wake the audience if it looks different."""
         current = self.latest.get(audience)
-        if current is not None and message.seq < current.seq:
+        if current is not None and (message.seq <= current.seq or message.html == current.html):
+            # Older, or nothing this audience sees has changed: clients keep
+            # their cursor and get nothing.
             return
         self.latest[audience] = message
-        if current is None or current.html != message.html:
-            future = self.changed.get(audience)
-            if future is not None and not future.done():
-                future.set_result(None)
+        future = self.changed.get(audience)
+        if future is not None and not future.done():
+            future.set_result(None)
 
     async def current(self, audience: str) -> Message:
         """The latest message; the first stream of an audience renders it, once."""
