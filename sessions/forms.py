@@ -135,8 +135,12 @@ class CauseChoiceForm(forms.Form):
 
     def __init__(self, *args, choices, allow_situation: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        options = [(node.pk, f"{'— ' * node.depth}{node.cause.text}") for node in choices]
+        options: list[tuple[object, object]] = [
+            (node.pk, f"{'— ' * node.depth}{node.cause.text}") for node in choices
+        ]
         if allow_situation:
             options.insert(0, ("", _("The situation itself (top level)")))
             self.fields["target"].required = False
-        self.fields["target"].choices = options
+        target = self.fields["target"]
+        assert isinstance(target, forms.TypedChoiceField)
+        target.choices = options

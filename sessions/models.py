@@ -32,7 +32,7 @@ def new_participant_key() -> str:
 class Refused(Exception):
     """A request that cannot be done, with a message for the person who asked."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message, status: int = 400):  # message: str, or lazily translated
         super().__init__(message)
         self.message = message
         self.status = status

@@ -34,7 +34,8 @@ def render_projector(session_pk: int) -> tuple[int, str]:
 def present(request, session_id):
     session, _role = session_for_member(request, session_id)
     context = projector_context(session)
-    context["join_base"] = network.public_base_url(request)
+    # Shown without "http://": shorter to read out, and phones' browsers add it.
+    context["join_address"] = network.public_base_url(request).split("://", 1)[-1] + "/join"
     with translation.override(session.language):
         return render(request, "sessions/present.html", context)
 

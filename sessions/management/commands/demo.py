@@ -48,9 +48,9 @@ class Command(BaseCommand):
         User = get_user_model()
         login_file = settings.BASE_DIR / ".demo-login"
         if not User.objects.exists():
-            password = secrets.token_urlsafe(9)
-            user = User.objects.create_user(USERNAME, password=password)
-            login_file.write_text(password)
+            new_password = secrets.token_urlsafe(9)
+            user = User.objects.create_user(USERNAME, password=new_password)
+            login_file.write_text(new_password)
             login_file.chmod(0o600)
             self.create_demo(user)
         password = login_file.read_text().strip() if login_file.exists() else None
