@@ -289,7 +289,9 @@ class Session(models.Model):
             parents = self.parent_map()
             for before in undo["causes"]:
                 cause = causes.get(before["id"])
-                if cause is None:
+                if cause is None or cause.state == Cause.State.WITHDRAWN:
+                    # Its author took it back since: that stands.
+                    causes.pop(before["id"], None)
                     continue
                 if before["parent_id"] != cause.parent_id:
                     parents[cause.pk] = before["parent_id"]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.signing import get_cookie_signer
+from django.http import HttpResponse
 from django.test import Client
 
 from sessions.models import Cause, Group, Membership, Participant, Session
@@ -52,8 +52,7 @@ def make_cause(
 def join(client: Client, session: Session, name: str = "") -> Participant:
     """Make `client` a participant of `session`, as the join page would."""
     participant = Participant.objects.create(session=session, name=name)
-    cookie = PARTICIPANT_COOKIE.format(session.public_id)
-    client.cookies[cookie] = get_cookie_signer(salt=cookie).sign(participant.key)
+    sign_participant_cookie(client, participant)
     return participant
 
 
@@ -123,3 +122,11 @@ def world(db) -> World:
         me=me,
         someone_else=someone_else,
     )
+
+
+def sign_participant_cookie(client: Client, participant: Participant) -> None:
+    """Give `client` the participant cookie exactly as the join view signs it."""
+    cookie = PARTICIPANT_COOKIE.format(participant.session.public_id)
+    response = HttpResponse()
+    response.set_signed_cookie(cookie, participant.key)
+    client.cookies[cookie] = response.cookies[cookie].value

@@ -33,7 +33,14 @@ def test_a_message_is_one_sse_event_with_the_sequence_as_id():
 
 @pytest.mark.parametrize(
     ("header", "query", "cursor"),
-    [(None, None, None), ("5", None, 5), (None, "9", 9), ("5", "9", 5), ("x", "9", 9), ("-1", None, None)],
+    [
+        (None, None, None),
+        ("5", None, 5),
+        (None, "9", 9),
+        ("5", "9", 5),
+        ("x", "9", 9),
+        ("-1", None, None),
+    ],
 )
 def test_the_cursor_comes_from_last_event_id_then_last(header, query, cursor):
     headers = {"Last-Event-ID": header} if header is not None else {}

@@ -50,7 +50,9 @@ def sessions_of_10_and_300(db):
 
 
 @pytest.mark.parametrize("page", ["present/", "console/"])
-def test_facilitator_pages_do_not_query_more_for_a_bigger_tree(client, sessions_of_10_and_300, page):
+def test_facilitator_pages_do_not_query_more_for_a_bigger_tree(
+    client, sessions_of_10_and_300, page
+):
     fran, small, large = sessions_of_10_and_300
     client.force_login(fran)
     counts = []

@@ -84,7 +84,10 @@ def member_add(request, group_id):
 @login_required
 def session_create(request, group_id):
     group = group_for_facilitator(request, group_id)
-    form = SessionForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    form = SessionForm(
+        request.POST if request.method == "POST" else None,
+        initial={"language": request.LANGUAGE_CODE},
+    )
     if request.method == "POST":
         if form.is_valid():
             session: Session = form.save(commit=False)
@@ -92,5 +95,7 @@ def session_create(request, group_id):
             session.created_by = request.user
             session.save()
             return redirect("console", session.public_id)
-        return render(request, "sessions/session_form.html", {"group": group, "form": form}, 400)
+        return render(
+            request, "sessions/session_form.html", {"group": group, "form": form}, status=400
+        )
     return render(request, "sessions/session_form.html", {"group": group, "form": form})

@@ -54,14 +54,20 @@ def join_code(request, code):
         )
     if participant_for(request, session):
         return redirect("phone", session.public_id)
-    form = JoinNameForm(request.POST or None, names=session.names)
+    form = JoinNameForm(request.POST if request.method == "POST" else None, names=session.names)
     with translation.override(session.language):
         if request.method == "POST":
             if form.is_valid():
                 try:
                     participant = Participant.join(session, form.cleaned_data.get("name", ""))
-                except Refused as refusal:
-                    return render(request, "sessions/join.html", {"error": refusal.message}, 404)
+                except Refused:
+                    # Closed just now: answer exactly as for a wrong code.
+                    return render(
+                        request,
+                        "sessions/join.html",
+                        {"form": JoinCodeForm(initial={"code": code}), "error": NO_SUCH_CODE},
+                        status=404,
+                    )
                 response = redirect("phone", session.public_id)
                 response.set_signed_cookie(
                     PARTICIPANT_COOKIE.format(session.public_id),

@@ -1,0 +1,527 @@
+"""Who may see and do what: every URL, every persona.
+
+Facilitator views check the login first (anonymous people and participants,
+who have no account, go to the login page), then the group: outsiders get 404,
+organizers may look (projector, group page) but not act (403). Phone views
+need the participant cookie: a page without it leads to the join page, an
+action without it is refused with 403.
+
+An expected outcome is a status code, or the name of the page a 302 leads to
+(REDIRECTS; "new group" and "new session" lead to what was just created).
+"""
+
+import pytest
+
+from sessions.models import Cause, Group, Membership, Participant, Session
+from tests.conftest import PERSONAS, make_cause, make_user
+
+REDIRECTS = {
+    "login": "/accounts/login/?next={url}",
+    "console": "/s/{session}/console/",
+    "group": "/g/{group}/",
+    "join": "/join/{code}/",
+    "phone": "/p/{session}/",
+}
+
+FACILITATORS = {"facilitator", "co_facilitator"}
+
+# The console and everything on it.
+FACILITATOR_PAGE = {
+    "anonymous": "login",
+    "participant": "login",
+    "other_participant": "login",
+    "facilitator": 200,
+    "co_facilitator": 200,
+    "organizer": 403,
+    "outsider": 404,
+}
+FACILITATOR_ACTION = {**FACILITATOR_PAGE, "facilitator": "console", "co_facilitator": "console"}
+
+# The projector and the group page: organizers may look.
+MEMBER_PAGE = {**FACILITATOR_PAGE, "organizer": 200}
+
+# Phones: only the browser that joined this session.
+PHONE_PAGE = {persona: "join" for persona in PERSONAS} | {"participant": 200}
+PHONE_ACTION = {persona: 403 for persona in PERSONAS} | {"participant": "phone"}
+PHONE_STREAM = {persona: 403 for persona in PERSONAS} | {"participant": 200}
+
+
+def matrix(table: dict) -> list:
+    assert set(table) == set(PERSONAS), "every persona needs an expected outcome"
+    return [
+        pytest.param(persona, expected, id=f"{persona}-{expected}")
+        for persona, expected in table.items()
+    ]
+
+
+def assert_outcome(response, expected, world, url: str) -> None:
+    if isinstance(expected, int):
+        assert response.status_code == expected
+        return
+    assert response.status_code == 302
+    assert response["Location"] == REDIRECTS[expected].format(
+        url=url,
+        session=world.session.public_id,
+        group=world.group.public_id,
+        code=world.session.join_code,
+    )
+
+
+# Pages (GET)
+
+PAGES = {
+    "/": {persona: 200 for persona in PERSONAS},
+    "/g/{group}/": MEMBER_PAGE,
+    "/g/{group}/sessions/new/": FACILITATOR_PAGE,
+    "/s/{session}/console/": FACILITATOR_PAGE,
+    "/s/{session}/causes/{cause}/": FACILITATOR_PAGE,
+    "/s/{session}/present/": MEMBER_PAGE,
+    "/s/{session}/qr.svg": MEMBER_PAGE,
+    "/join/": {persona: 200 for persona in PERSONAS},
+    "/join/{code}/": {persona: 200 for persona in PERSONAS} | {"participant": "phone"},
+    "/p/{session}/": PHONE_PAGE,
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "persona", "expected"),
+    [
+        pytest.param(template, *param.values, id=f"{template}-{param.id}")
+        for template, table in PAGES.items()
+        for param in matrix(table)
+    ],
+)
+def test_who_may_see_each_page(world, template, persona, expected):
+    cause = make_cause(world.session)
+    url = template.format(
+        group=world.group.public_id,
+        session=world.session.public_id,
+        cause=cause.pk,
+        code=world.session.join_code,
+    )
+    response = world.as_(persona).get(url)
+    assert_outcome(response, expected, world, url)
+
+
+def test_the_qr_code_is_an_svg(world):
+    response = world.organizer.get(f"/s/{world.session.public_id}/qr.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content
+
+
+def test_a_closed_session_has_no_qr_code(world):
+    world.session.close_for_joining()
+    response = world.facilitator.get(f"/s/{world.session.public_id}/qr.svg")
+    assert response.status_code == 404
+
+
+# Live streams (GET, Server-Sent Events). Never iterate them: they never end.
+
+STREAMS = {
+    "/s/{session}/console/stream/": FACILITATOR_PAGE,
+    "/s/{session}/present/stream/": MEMBER_PAGE,
+    "/p/{session}/stream/": PHONE_STREAM,
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "persona", "expected"),
+    [
+        pytest.param(template, *param.values, id=f"{template}-{param.id}")
+        for template, table in STREAMS.items()
+        for param in matrix(table)
+    ],
+)
+def test_who_may_follow_each_live_stream(world, template, persona, expected):
+    url = template.format(session=world.session.public_id)
+    response = world.as_(persona).get(url)
+    try:
+        assert_outcome(response, expected, world, url)
+        if expected == 200:
+            assert response.streaming
+            assert response["Content-Type"] == "text/event-stream"
+            assert response["Cache-Control"] == "no-cache"
+    finally:
+        response.close()
+
+
+# Only POST changes anything; GET on an action is 405 for everyone, before the login check.
+
+POST_ONLY = [
+    "/groups/new/",
+    "/g/{group}/members/",
+    "/s/{session}/open/",
+    "/s/{session}/close/",
+    "/s/{session}/moderation/",
+    "/s/{session}/causes/",
+    "/s/{session}/focus/",
+    "/s/{session}/undo/",
+    "/s/{session}/causes/{cause}/focus/",
+    "/s/{session}/causes/{cause}/approve/",
+    "/s/{session}/causes/{cause}/reject/",
+    "/s/{session}/causes/{cause}/hide/",
+    "/s/{session}/causes/{cause}/unhide/",
+    "/s/{session}/causes/{cause}/edit/",
+    "/s/{session}/causes/{cause}/merge/",
+    "/s/{session}/causes/{cause}/move/",
+    "/p/{session}/answers/",
+    "/p/{session}/answers/{cause}/withdraw/",
+]
+
+
+@pytest.mark.parametrize("template", POST_ONLY)
+def test_actions_refuse_get_with_405(world, template):
+    cause = make_cause(world.session, state=Cause.State.PENDING, author=world.me)
+    url = template.format(
+        group=world.group.public_id, session=world.session.public_id, cause=cause.pk
+    )
+    # The method is checked before who is asking: the same for everyone.
+    for persona in ["anonymous", "participant", "facilitator"]:
+        response = world.as_(persona).get(url)
+        assert (persona, response.status_code) == (persona, 405)
+        assert response["Allow"] == "POST"
+    cause.refresh_from_db()
+    assert cause.state == Cause.State.PENDING
+
+
+# Organizing
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    matrix(FACILITATOR_PAGE | dict.fromkeys([*FACILITATORS, "organizer", "outsider"], "new group")),
+)
+def test_anyone_with_an_account_can_start_a_group(world, persona, expected):
+    response = world.as_(persona).post("/groups/new/", {"name": "Night buses"})
+    group = Group.objects.filter(name="Night buses").first()
+    if expected == "new group":
+        assert group is not None
+        assert response.status_code == 302
+        assert response["Location"] == f"/g/{group.public_id}/"
+        assert group.memberships.get().role == Membership.Role.FACILITATOR
+    else:
+        assert_outcome(response, expected, world, "/groups/new/")
+        assert group is None
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    matrix({**FACILITATOR_ACTION, "facilitator": "group", "co_facilitator": "group"}),
+)
+def test_only_facilitators_add_people_to_their_group(world, persona, expected):
+    newcomer = make_user("nina")
+    url = f"/g/{world.group.public_id}/members/"
+    response = world.as_(persona).post(url, {"username": "nina", "role": "organizer"})
+    assert_outcome(response, expected, world, url)
+    added = Membership.objects.filter(group=world.group, user=newcomer).exists()
+    assert added == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    matrix({**FACILITATOR_ACTION, "facilitator": "new session", "co_facilitator": "new session"}),
+)
+def test_only_facilitators_prepare_sessions(world, persona, expected):
+    url = f"/g/{world.group.public_id}/sessions/new/"
+    data = {
+        "title": "Late trains",
+        "situation": "The 8:05 is late every Monday.",
+        "kind": "problem",
+        "language": "en",
+        "names": "optional",
+        "moderation": "show",
+    }
+    response = world.as_(persona).post(url, data)
+    created = Session.objects.filter(title="Late trains").first()
+    if expected == "new session":
+        assert created is not None
+        assert created.group == world.group
+        assert response.status_code == 302
+        assert response["Location"] == f"/s/{created.public_id}/console/"
+    else:
+        assert_outcome(response, expected, world, url)
+        assert created is None
+
+
+def test_a_new_session_without_a_title_is_refused_with_its_messages(world):
+    url = f"/g/{world.group.public_id}/sessions/new/"
+    response = world.facilitator.post(url, {"title": "", "situation": ""})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert "Please write something first." in response.content.decode()
+    assert not world.group.sessions.exclude(pk=world.session.pk).exists()
+
+
+# Facilitating: each action changes the database for facilitators only.
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_open_a_session(world, persona, expected):
+    world.session.close_for_joining()
+    url = f"/s/{world.session.public_id}/open/"
+    response = world.as_(persona).post(url)
+    world.session.refresh_from_db()
+    assert_outcome(response, expected, world, url)
+    assert world.session.is_open == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_close_a_session(world, persona, expected):
+    url = f"/s/{world.session.public_id}/close/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert world.session.is_open == (persona not in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_choose_how_answers_appear(world, persona, expected):
+    url = f"/s/{world.session.public_id}/moderation/"
+    response = world.as_(persona).post(url, {"moderation": "hold"})
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    held = world.session.moderation == Session.Moderation.HOLD
+    assert held == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_add_causes_from_the_console(world, persona, expected):
+    url = f"/s/{world.session.public_id}/causes/"
+    response = world.as_(persona).post(url, {"text": "Buses stop at nine"})
+    assert_outcome(response, expected, world, url)
+    added = world.session.causes.filter(text="Buses stop at nine").exists()
+    assert added == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_ask_why_about_a_cause(world, persona, expected):
+    cause = make_cause(world.session)
+    url = f"/s/{world.session.public_id}/causes/{cause.pk}/focus/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert (world.session.focus == cause) == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_go_back_to_the_situation(world, persona, expected):
+    cause = make_cause(world.session)
+    world.session.ask_why(cause)
+    url = f"/s/{world.session.public_id}/focus/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert (world.session.focus is None) == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_undo(world, persona, expected):
+    cause = make_cause(world.session)
+    cause.hide()
+    url = f"/s/{world.session.public_id}/undo/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    cause.refresh_from_db()
+    assert cause.is_visible == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(
+    ("action", "before", "after"),
+    [
+        ("approve", Cause.State.PENDING, Cause.State.VISIBLE),
+        ("reject", Cause.State.PENDING, Cause.State.REJECTED),
+        ("hide", Cause.State.VISIBLE, Cause.State.HIDDEN),
+        ("unhide", Cause.State.HIDDEN, Cause.State.VISIBLE),
+    ],
+)
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_moderate_causes(world, persona, expected, action, before, after):
+    cause = make_cause(world.session, state=before)
+    url = f"/s/{world.session.public_id}/causes/{cause.pk}/{action}/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    cause.refresh_from_db()
+    assert cause.state == (after if persona in FACILITATORS else before)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_edit_a_cause(world, persona, expected):
+    cause = make_cause(world.session, "No lights")
+    url = f"/s/{world.session.public_id}/causes/{cause.pk}/edit/"
+    response = world.as_(persona).post(url, {"text": "No street lights"})
+    assert_outcome(response, expected, world, url)
+    cause.refresh_from_db()
+    assert cause.text == ("No street lights" if persona in FACILITATORS else "No lights")
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_merge_causes(world, persona, expected):
+    original = make_cause(world.session, "No street lights")
+    duplicate = make_cause(world.session, "It is dark")
+    url = f"/s/{world.session.public_id}/causes/{duplicate.pk}/merge/"
+    response = world.as_(persona).post(url, {"target": original.pk})
+    assert_outcome(response, expected, world, url)
+    duplicate.refresh_from_db()
+    assert (duplicate.merged_into == original) == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_move_causes(world, persona, expected):
+    parent = make_cause(world.session, "No street lights")
+    cause = make_cause(world.session, "The council cut the budget")
+    url = f"/s/{world.session.public_id}/causes/{cause.pk}/move/"
+    response = world.as_(persona).post(url, {"target": parent.pk})
+    assert_outcome(response, expected, world, url)
+    cause.refresh_from_db()
+    assert (cause.parent == parent) == (persona in FACILITATORS)
+
+
+# Participating: anyone with the code may join; only the joined browser answers.
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix({p: "join" for p in PERSONAS}))
+def test_anyone_can_look_up_a_code(world, persona, expected):
+    response = world.as_(persona).post("/join/", {"code": world.session.join_code})
+    assert_outcome(response, expected, world, "/join/")
+
+
+# What a browser posts to join an anonymous session: no field but the CSRF
+# token (which the test client does not check).
+ANONYMOUS_JOIN_FORM = {"csrfmiddlewaretoken": "from-the-form"}
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix({p: "phone" for p in PERSONAS}))
+def test_anyone_with_the_code_can_join_once(world, persona, expected):
+    before = world.session.participants.count()
+    url = f"/join/{world.session.join_code}/"
+    response = world.as_(persona).post(url, ANONYMOUS_JOIN_FORM)
+    assert_outcome(response, expected, world, url)
+    joined = world.session.participants.count() - before
+    assert joined == (0 if persona == "participant" else 1)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(PHONE_ACTION))
+def test_only_the_joined_phone_can_answer(world, persona, expected):
+    url = f"/p/{world.session.public_id}/answers/"
+    response = world.as_(persona).post(url, {"text": "Cars drive too fast", "parent": ""})
+    assert_outcome(response, expected, world, url)
+    answered = world.session.causes.filter(text="Cars drive too fast").first()
+    if persona == "participant":
+        assert answered.author == world.me
+    else:
+        assert answered is None
+        assert "Please join the session first" in response.content.decode()
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(PHONE_ACTION))
+def test_only_the_author_can_withdraw_an_answer(world, persona, expected):
+    mine = make_cause(world.session, "Cars drive too fast", author=world.me)
+    url = f"/p/{world.session.public_id}/answers/{mine.pk}/withdraw/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    mine.refresh_from_db()
+    withdrawn = mine.state == Cause.State.WITHDRAWN
+    assert withdrawn == (persona == "participant")
+
+
+# Ids of another session's objects, through this session's URLs: 404, nothing changes.
+
+# Each action with a cause in the state in which it would otherwise succeed.
+FOREIGN_CAUSE_ACTIONS = [
+    ("focus", Cause.State.VISIBLE, {}),
+    ("approve", Cause.State.PENDING, {}),
+    ("reject", Cause.State.PENDING, {}),
+    ("hide", Cause.State.VISIBLE, {}),
+    ("unhide", Cause.State.HIDDEN, {}),
+    ("edit", Cause.State.VISIBLE, {"text": "Taken over"}),
+    ("merge", Cause.State.VISIBLE, {"target": "a cause of this session"}),
+    ("move", Cause.State.VISIBLE, {"target": ""}),
+]
+
+
+def foreign_cause(world, **fields) -> Cause:
+    return make_cause(world.other_session, "Elsewhere's cause", **fields)
+
+
+def test_a_cause_of_another_session_has_no_page_here(world):
+    theirs = foreign_cause(world)
+    response = world.facilitator.get(f"/s/{world.session.public_id}/causes/{theirs.pk}/")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("action", "state", "data"), FOREIGN_CAUSE_ACTIONS)
+def test_a_cause_of_another_session_cannot_be_moderated_here(world, action, state, data):
+    theirs = foreign_cause(world, state=state)
+    ours = make_cause(world.session)
+    if data.get("target") == "a cause of this session":
+        data = {"target": ours.pk}
+    url = f"/s/{world.session.public_id}/causes/{theirs.pk}/{action}/"
+    response = world.facilitator.post(url, data)
+    assert response.status_code == 404
+    fresh = Cause.objects.get(pk=theirs.pk)
+    assert (fresh.state, fresh.text, fresh.parent_id) == (state, "Elsewhere's cause", None)
+    world.session.refresh_from_db()
+    assert world.session.focus is None
+    assert not Cause.objects.filter(pk=ours.pk, state=Cause.State.MERGED).exists()
+
+
+@pytest.mark.parametrize("action", ["merge", "move"])
+def test_a_cause_cannot_be_merged_or_moved_into_another_session(world, action):
+    # The target is a form choice among this session's causes: another
+    # session's id is simply not a valid choice.
+    ours = make_cause(world.session)
+    theirs = foreign_cause(world)
+    url = f"/s/{world.session.public_id}/causes/{ours.pk}/{action}/"
+    response = world.facilitator.post(url, {"target": theirs.pk})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    ours.refresh_from_db()
+    assert (ours.state, ours.parent_id, ours.merged_into_id) == (Cause.State.VISIBLE, None, None)
+
+
+def test_a_phone_cannot_withdraw_an_answer_of_another_session(world):
+    theirs = make_cause(world.other_session, "Elsewhere's answer", author=world.someone_else)
+    url = f"/p/{world.session.public_id}/answers/{theirs.pk}/withdraw/"
+    response = world.participant.post(url)
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.state == Cause.State.VISIBLE
+
+
+def test_a_phone_cannot_answer_under_a_cause_of_another_session(world):
+    theirs = foreign_cause(world)
+    url = f"/p/{world.session.public_id}/answers/"
+    response = world.participant.post(url, {"text": "Sneaky", "parent": theirs.pk})
+    assert response.status_code == 404
+    assert not Cause.objects.filter(text="Sneaky").exists()
+
+
+def test_a_facilitator_of_this_group_sees_nothing_of_another_groups_session(world):
+    theirs = foreign_cause(world)
+    url = f"/s/{world.other_session.public_id}/causes/{theirs.pk}/hide/"
+    response = world.facilitator.post(url)
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.is_visible
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/s/nosuchsession/console/",
+        "/s/nosuchsession/present/",
+        "/g/nosuchgroup/",
+        "/p/nosuchsession/",
+    ],
+)
+def test_unknown_ids_are_404(world, url):
+    client = world.participant if url.startswith("/p/") else world.facilitator
+    assert client.get(url).status_code == 404
+
+
+def test_participants_of_another_session_are_not_participants_here(world):
+    assert Participant.objects.filter(session=world.session).get() == world.me
+    response = world.other_participant.get(f"/p/{world.session.public_id}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/join/{world.session.join_code}/"
