@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import RequestFactory
 
 from sessions import live
@@ -24,6 +25,18 @@ async def next_message(body, timeout: float = 3.0) -> str:
             chunk = (await anext(body)).decode()
             if chunk.startswith("id:"):
                 return chunk
+
+
+def run(scenario) -> None:
+    """Run an async scenario; close the connections its ORM calls opened in threads."""
+
+    async def and_close():
+        try:
+            await scenario()
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    asyncio.run(and_close())
 
 
 def test_a_message_is_one_sse_event_with_the_sequence_as_id():
@@ -61,7 +74,7 @@ def test_a_client_without_a_cursor_gets_a_snapshot_then_each_change(session):
         assert f"id: {start + 1}\n" in second
         await body.aclose()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_client_that_is_up_to_date_gets_no_snapshot(session, settings):
@@ -73,7 +86,7 @@ def test_a_client_that_is_up_to_date_gets_no_snapshot(session, settings):
         assert chunks == ["retry: 2000\n\n", ": keep-alive\n\n"]
         await body.aclose()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_client_behind_gets_the_current_state_at_once(session):
@@ -86,7 +99,7 @@ def test_a_client_behind_gets_the_current_state_at_once(session):
         assert "Missed while away" in message
         await body.aclose()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_each_audience_renders_once_per_change_however_many_streams(session, monkeypatch):
@@ -117,7 +130,7 @@ def test_each_audience_renders_once_per_change_however_many_streams(session, mon
         for body in bodies:
             await body.aclose()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_change_phones_cannot_see_sends_them_nothing(session, settings):
@@ -137,7 +150,7 @@ def test_a_change_phones_cannot_see_sends_them_nothing(session, settings):
         await phone.aclose()
         await projector.aclose()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_the_channel_is_dropped_when_its_last_stream_closes(session):
@@ -149,4 +162,4 @@ def test_the_channel_is_dropped_when_its_last_stream_closes(session):
         await body.aclose()
         assert session.pk not in hub.channels
 
-    asyncio.run(scenario())
+    run(scenario)
