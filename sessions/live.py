@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ class Channel:
         self.dirty = False
         self.refreshing: asyncio.Task[None] | None = None
         self.first_render: dict[str, asyncio.Task[None]] = {}
+        # The highest sequence number this channel was woken for: the same
+        # change can arrive twice (on commit in this process, and by NOTIFY).
+        self.woken = 0
 
     def signal(self, audience: str) -> asyncio.Future[None]:
         future = self.changed.get(audience)
@@ -119,7 +122,12 @@ class Channel:
         finally:
             self.first_render.pop(audience, None)
 
-    def wake(self) -> None:
+    def wake(self, seq: int | None = None) -> None:
+        """Re-render soon; `seq` None: something may have changed, look anyway."""
+        if seq is not None:
+            if seq <= self.woken:
+                return
+            self.woken = seq
         self.dirty = True
         if self.refreshing is None:
             self.refreshing = self.hub.loop.create_task(self.refresh())
@@ -152,6 +160,8 @@ class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.channels: dict[int, Channel] = {}
+        self.listener: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
 
     @classmethod
     def for_running_loop(cls) -> "Hub":
@@ -160,12 +170,18 @@ class Hub:
             cls._current = Hub(loop)
         return cls._current
 
-    def wake(self, session_pk: int) -> None:
+    def wake(self, session_pk: int, seq: int | None = None) -> None:
         channel = self.channels.get(session_pk)
         if channel is not None:
+            channel.wake(seq)
+
+    def wake_all(self) -> None:
+        for channel in self.channels.values():
             channel.wake()
 
     def join(self, session_pk: int, audience: str) -> Channel:
+        if self.listener is None and connections["default"].vendor == "postgresql":
+            self.listener = self.loop.create_task(self.listen())
         channel = self.channels.get(session_pk)
         if channel is None:
             channel = self.channels[session_pk] = Channel(self, session_pk)
@@ -180,6 +196,62 @@ class Hub:
         if not channel.subscribers:
             self.channels.pop(channel.session_pk, None)
 
+    async def listen(self) -> None:
+        """One LISTEN connection per process, so that a change committed by any
+        process (on any machine) wakes the streams of every process.
+
+        After connecting, and after every reconnection, every channel looks
+        again: changes committed meanwhile are in the event table.
+        """
+        import psycopg
+
+        delay = 0.5
+        while True:
+            try:
+                connection = await psycopg.AsyncConnection.connect(
+                    **_listener_params(), autocommit=True
+                )
+                async with connection:
+                    await connection.execute(f"LISTEN {PG_CHANNEL}")
+                    delay = 0.5
+                    self.wake_all()
+                    self.listening.set()
+                    async for notice in connection.notifies():
+                        session_pk, _, seq = notice.payload.partition(":")
+                        self.wake(int(session_pk), int(seq))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.listening.clear()
+                logger.warning("The live listener lost PostgreSQL; reconnecting.", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+
+# NOTIFY channel that every server process LISTENs on (PostgreSQL only).
+PG_CHANNEL = "butwhy_live"
+
+
+def _listener_params() -> dict:
+    db = connections["default"].settings_dict
+    params = {
+        "dbname": db["NAME"],
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "host": db["HOST"],
+        "port": db["PORT"],
+    }
+    return {key: value for key, value in params.items() if value}
+
+
+def notify(connection, session_pk: int, seq: int) -> None:
+    """Tell every server process, once this transaction commits (PostgreSQL only).
+
+    NOTIFY is delivered on commit and in commit order, and not at all on rollback.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [PG_CHANNEL, f"{session_pk}:{seq}"])
+
 
 def publish(session_pk: int, seq: int) -> None:
     """Wake this process's streams of a session; called on commit, from any thread."""
@@ -187,7 +259,7 @@ def publish(session_pk: int, seq: int) -> None:
     if hub is None or hub.loop.is_closed():
         return
     with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-        hub.loop.call_soon_threadsafe(hub.wake, session_pk)
+        hub.loop.call_soon_threadsafe(hub.wake, session_pk, seq)
 
 
 async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIterator[bytes]:
@@ -195,7 +267,9 @@ async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIte
     hub = Hub.for_running_loop()
     channel = hub.join(session_pk, audience)
     try:
-        yield b"retry: 2000\n\n"
+        # "hello" tells the client that the stream flows (a buffering proxy
+        # would hold it back: the client then polls instead).
+        yield b"retry: 2000\nevent: hello\ndata: \n\n"
         while True:
             waiting = channel.signal(audience)
             message = await channel.current(audience)
@@ -239,9 +313,31 @@ async def respond(request, audience: str, find_session) -> StreamingHttpResponse
             release_connections()
 
     session_pk = await sync_to_async(check)()
+    if "poll" in request.GET:
+        return await sync_to_async(poll, thread_sensitive=False)(
+            session_pk, audience, cursor_from(request)
+        )
     response = StreamingHttpResponse(
         stream(session_pk, audience, cursor_from(request)), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def poll(session_pk: int, audience: str, cursor: int | None) -> HttpResponse:
+    """For a client that cannot hold a stream: the snapshot if anything changed, else 204."""
+    from sessions.models import Session
+
+    try:
+        last_seq = Session.objects.filter(pk=session_pk).values_list("last_seq", flat=True).get()
+        if cursor is not None and last_seq <= cursor:
+            response = HttpResponse(status=204)
+        else:
+            message = render(session_pk, audience)
+            response = HttpResponse(message.html, content_type="text/html; charset=utf-8")
+            response["X-Seq"] = str(message.seq)
+    finally:
+        release_connections()
+    response["Cache-Control"] = "no-cache"
     return response

@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -188,6 +188,9 @@ class Session(models.Model):
         Session.objects.filter(pk=self.pk).update(last_seq=seq)
         self.last_seq = seq
         event = Event.objects.create(session_id=self.pk, seq=seq, kind=kind, data=data)
+        if connection.vendor == "postgresql":
+            live.notify(connection, self.pk, seq)
+        # This process's own streams need not wait for the round trip.
         transaction.on_commit(lambda: live.publish(self.pk, seq))
         return event
 

@@ -39,6 +39,16 @@ def run(scenario) -> None:
     asyncio.run(and_close())
 
 
+async def settled(session_pk: int) -> None:
+    """Wait until this process listens (PostgreSQL) and the channel has nothing left to render."""
+    hub = live.Hub.for_running_loop()
+    if hub.listener is not None:
+        await asyncio.wait_for(hub.listening.wait(), 5)
+    channel = hub.channels[session_pk]
+    while channel.refreshing is not None or channel.first_render:
+        await asyncio.sleep(0.01)
+
+
 def test_a_message_is_one_sse_event_with_the_sequence_as_id():
     encoded = live.Message(7, "<p>one</p>\n<p>two</p>").encode().decode()
     assert encoded == "id: 7\nevent: snapshot\ndata: <p>one</p>\ndata: <p>two</p>\n\n"
@@ -83,7 +93,7 @@ def test_a_client_that_is_up_to_date_gets_no_snapshot(session, settings):
     async def scenario():
         body = live.stream(session.pk, "projector", session.last_seq)
         chunks = [(await asyncio.wait_for(anext(body), 2)).decode() for _ in range(2)]
-        assert chunks == ["retry: 2000\n\n", ": keep-alive\n\n"]
+        assert chunks == ["retry: 2000\nevent: hello\ndata: \n\n", ": keep-alive\n\n"]
         await body.aclose()
 
     run(scenario)
@@ -120,10 +130,12 @@ def test_each_audience_renders_once_per_change_however_many_streams(session, mon
         bodies = [live.stream(session.pk, "projector", None) for _ in range(20)]
         bodies += [live.stream(session.pk, "phone", None) for _ in range(20)]
         await asyncio.gather(*(next_message(b) for b in bodies))
-        assert renders == {"projector": 1, "phone": 1}
+        await settled(session.pk)
+        before = dict(renders)
         cause = await sync_to_async(make_cause)(session, "Everyone sees this")
         await asyncio.gather(*(next_message(b) for b in bodies))
-        assert renders == {"projector": 2, "phone": 2}
+        await settled(session.pk)
+        assert renders == {audience: count + 1 for audience, count in before.items()}
         await sync_to_async(session.ask_why)(cause)
         messages = await asyncio.gather(*(next_message(b) for b in bodies[20:]))
         assert all("Everyone sees this" in m for m in messages)
@@ -163,3 +175,25 @@ def test_the_channel_is_dropped_when_its_last_stream_closes(session):
         assert session.pk not in hub.channels
 
     run(scenario)
+
+
+def test_polling_answers_nothing_when_nothing_changed(session):
+    response = live.poll(session.pk, "projector", session.last_seq)
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_polling_answers_the_current_state_when_something_changed(session):
+    behind = session.last_seq
+    make_cause(session, "Missed while polling")
+    response = live.poll(session.pk, "projector", behind)
+    assert response.status_code == 200
+    assert int(response["X-Seq"]) == behind + 1
+    assert "Missed while polling" in response.content.decode()
+    assert 'id="tree"' in response.content.decode()
+
+
+def test_polling_without_a_cursor_answers_the_current_state(session):
+    response = live.poll(session.pk, "phone", None)
+    assert response.status_code == 200
+    assert 'id="prompt"' in response.content.decode()

@@ -4,7 +4,8 @@
  * A region is swapped (with htmx's own swap) only if it changed; open
  * <details> stay open and fields marked hx-preserve keep what is typed. The
  * client remembers the last sequence number and, when the browser gives up
- * on the stream (a 502 during a restart, say), reconnects with ?last=.
+ * on the stream (a 502 during a restart, say), reconnects with ?last=. If
+ * the stream never starts flowing (a buffering proxy), it polls instead.
  */
 (function () {
   "use strict";
@@ -18,6 +19,7 @@
   var source = null;
   var retry = 1000;
   var timer = null;
+  var separator = url.indexOf("?") === -1 ? "?" : "&";
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
 
   function apply(html) {
@@ -58,20 +60,26 @@
     });
   }
 
+  function receive(seq, html) {
+    if (!(seq > last)) {
+      return;
+    }
+    last = seq;
+    body.setAttribute("data-seq", String(seq));
+    apply(html);
+  }
+
   function connect() {
-    var separator = url.indexOf("?") === -1 ? "?" : "&";
+    var flowing = false;
     source = new EventSource(url + separator + "last=" + last);
+    source.addEventListener("hello", function () {
+      flowing = true;
+      body.classList.remove("is-offline");
+    });
     source.addEventListener("snapshot", function (event) {
-      var seq = parseInt(event.lastEventId, 10);
-      if (!(seq > last)) {
-        return;
-      }
-      last = seq;
-      body.setAttribute("data-seq", String(seq));
-      apply(event.data);
+      receive(parseInt(event.lastEventId, 10), event.data);
     });
     source.onopen = function () {
-      body.classList.remove("is-offline");
       retry = 1000;
     };
     source.onerror = function () {
@@ -82,6 +90,26 @@
         retry = Math.min(retry * 2, 10000);
       }
     };
+    /* A proxy that buffers holds back even the first "hello": poll instead. */
+    setTimeout(function () {
+      if (!flowing && source.readyState === EventSource.OPEN) {
+        source.close();
+        poll();
+      }
+    }, 8000);
+  }
+
+  function poll() {
+    if (!window.fetch) { return; }
+    fetch(url + separator + "poll=1&last=" + last, { credentials: "same-origin" })
+      .then(function (response) {
+        body.classList.toggle("is-offline", !response.ok);
+        if (response.status !== 200) { return; }
+        var seq = parseInt(response.headers.get("X-Seq"), 10);
+        return response.text().then(function (html) { receive(seq, html); });
+      })
+      .catch(function () { body.classList.add("is-offline"); })
+      .then(function () { setTimeout(poll, 3000); });
   }
 
   document.addEventListener("htmx:afterSettle", showOwnStates);
