@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: run test lint serve-check
+WORKERS ?= 2
+
+.PHONY: run test lint serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +22,13 @@ run: $(STAMP)
 	$(BIN)/python manage.py demo --port $(PORT)
 	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
 		--timeout-graceful-shutdown 5 --no-access-log
+
+# Production: several server processes sharing one PostgreSQL (DATABASE_URL).
+serve: $(STAMP)
+	@test -n "$(DATABASE_URL)" || { echo "make serve needs DATABASE_URL=postgres://..."; exit 1; }
+	$(BIN)/python manage.py migrate --noinput -v0
+	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
+		--workers $(WORKERS) --timeout-graceful-shutdown 5 --no-access-log
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
