@@ -650,3 +650,11 @@ def test_a_participants_name_is_escaped_on_the_console(world):
     shown = console_page(world)
     assert "&lt;b&gt;Bold&lt;/b&gt;" in shown
     assert "<b>Bold</b>" not in shown
+
+
+def test_an_answer_others_answered_below_offers_no_withdraw_button(world):
+    mine = world.session.add_cause("Drivers speed", author=world.me)
+    world.session.add_cause("The road is straight", mine.pk)
+    html = world.participant.get(f"/p/{world.session.public_id}/").content.decode()
+    assert f'data-cause="{mine.pk}" data-state="visible" data-answered' in html
+    assert f'data-answered="{mine.pk}"' in html

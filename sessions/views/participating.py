@@ -18,10 +18,12 @@ NO_SUCH_CODE = "No open session has this code. Check the code on the screen and 
 
 def phone_context(session: Session) -> dict:
     """What every phone's live regions show. Two queries, whatever the tree."""
-    states = dict(session.causes.values_list("id", "state"))
-    shown = [pk for pk, state in states.items() if state in {"visible", "merged"}]
-    removed = [pk for pk, state in states.items() if state in {"hidden", "rejected"}]
-    return {"session": session, "shown": shown, "removed": removed}
+    rows = list(session.causes.values_list("id", "state", "parent_id"))
+    shown = [pk for pk, state, _parent in rows if state in {"visible", "merged"}]
+    removed = [pk for pk, state, _parent in rows if state in {"hidden", "rejected"}]
+    # Answers others have answered below can no longer be withdrawn.
+    answered = sorted({parent for _pk, state, parent in rows if parent and state == "visible"})
+    return {"session": session, "shown": shown, "removed": removed, "answered": answered}
 
 
 @live.renderer("phone")

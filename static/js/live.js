@@ -50,8 +50,12 @@
     if (!states) { return; }
     var shown = " " + states.getAttribute("data-shown") + " ";
     var removed = " " + states.getAttribute("data-removed") + " ";
+    var answered = " " + states.getAttribute("data-answered") + " ";
     each(document.querySelectorAll("#mine [data-cause]"), function (item) {
       var id = " " + item.getAttribute("data-cause") + " ";
+      if (answered.indexOf(id) !== -1) {
+        item.setAttribute("data-answered", "");
+      }
       if (shown.indexOf(id) !== -1) {
         item.setAttribute("data-state", "visible");
       } else if (removed.indexOf(id) !== -1) {
