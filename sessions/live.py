@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -45,7 +46,9 @@ class Message:
     seq: int
     html: str
 
-    def encode(self) -> bytes:
+    @cached_property
+    def encoded(self) -> bytes:
+        """The SSE event, encoded once however many streams send it."""
         data = "".join(f"data: {line}\n" for line in self.html.splitlines() or [""])
         return f"id: {self.seq}\nevent: snapshot\n{data}\n".encode()
 
@@ -274,7 +277,7 @@ async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIte
             waiting = channel.signal(audience)
             message = await channel.current(audience)
             if cursor is None or message.seq > cursor:
-                yield message.encode()
+                yield message.encoded
                 cursor = message.seq
             try:
                 await asyncio.wait_for(

@@ -50,7 +50,7 @@ async def settled(session_pk: int) -> None:
 
 
 def test_a_message_is_one_sse_event_with_the_sequence_as_id():
-    encoded = live.Message(7, "<p>one</p>\n<p>two</p>").encode().decode()
+    encoded = live.Message(7, "<p>one</p>\n<p>two</p>").encoded.decode()
     assert encoded == "id: 7\nevent: snapshot\ndata: <p>one</p>\ndata: <p>two</p>\n\n"
 
 
