@@ -82,7 +82,11 @@ class CauseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": settings.CAUSE_MAX_LENGTH}),
     )
     # The cause whose "why?" this answers; empty for the situation itself.
-    parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    parent = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
+    # One per rendered form: a retried post with the same key adds nothing.
+    key = forms.RegexField(regex=r"^[A-Za-z0-9_-]{8,40}$", required=False, widget=forms.HiddenInput)
 
 
 class ModerationForm(forms.Form):

@@ -249,15 +249,26 @@ class Session(models.Model):
         parent_id: int | None = None,
         *,
         author: Participant | None = None,
+        key: str = "",
     ) -> Cause:
         """A new answer under cause `parent_id` (None: under the situation).
 
         Participants can answer only while the session is open, and only
         under causes on the board; their answers wait for approval if the
         session holds them. The facilitator's own additions skip moderation.
+        `key` makes a participant's retried submission (a double tap, a lost
+        response) return the first cause instead of adding a second one.
         """
         with transaction.atomic():
             session = self.lock()
+            if author is not None and key:
+                earlier = Cause.objects.filter(author=author, submission_key=key).first()
+                if earlier is not None:
+                    if (earlier.text, earlier.parent_id) != (text, parent_id):
+                        raise Refused(
+                            _("This form was already sent with other words. Please reload."), 409
+                        )
+                    return earlier
             if author is not None and not session.join_code:
                 raise Refused(_("This session is closed: answers can no longer be sent."), 409)
             if parent_id is not None:
@@ -276,6 +287,7 @@ class Session(models.Model):
                 text=text,
                 author=author,
                 state=Cause.State.PENDING if held else Cause.State.VISIBLE,
+                submission_key=key if author is not None else "",
             )
             self.record("cause_added", cause=cause.pk)
             return cause
@@ -387,6 +399,8 @@ class Cause(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The participant's form submission that made this cause (see add_cause).
+    submission_key = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -410,6 +424,12 @@ class Cause(models.Model):
             # The target of the composite foreign keys that keep parent and
             # merge target inside the same session (migration 0002).
             models.UniqueConstraint(fields=["session", "id"], name="cause_session_id_unique"),
+            # Also the index for "has this participant sent this form already?".
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="cause_submitted_once",
+            ),
         ]
 
     def __str__(self) -> str:

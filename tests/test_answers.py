@@ -1,5 +1,7 @@
 """Answers from phones, and what the facilitator does with them on the console."""
 
+import re
+
 import pytest
 
 from sessions.models import Cause, Participant, Session
@@ -658,3 +660,40 @@ def test_an_answer_others_answered_below_offers_no_withdraw_button(world):
     html = world.participant.get(f"/p/{world.session.public_id}/").content.decode()
     assert f'data-cause="{mine.pk}" data-state="visible" data-answered' in html
     assert f'data-answered="{mine.pk}"' in html
+
+
+def test_a_retried_answer_with_the_same_key_adds_nothing(world):
+    url = f"/p/{world.session.public_id}/answers/"
+    data = {"text": "Nobody fixes the lights", "parent": "", "key": "tap-tap-0001"}
+    first = world.participant.post(url, data)
+    second = world.participant.post(url, data)
+    assert first.status_code == second.status_code == 302
+    assert world.session.causes.filter(text="Nobody fixes the lights").count() == 1
+
+
+def test_the_same_key_with_other_words_is_refused(world):
+    url = f"/p/{world.session.public_id}/answers/"
+    world.participant.post(url, {"text": "First words", "parent": "", "key": "tap-tap-0002"})
+    response = world.participant.post(
+        url, {"text": "Other words", "parent": "", "key": "tap-tap-0002"}
+    )
+    assert response.status_code == 409
+    assert "already sent" in response.content.decode()
+    assert not world.session.causes.filter(text="Other words").exists()
+
+
+def test_each_answer_form_carries_a_fresh_key(world):
+    url = f"/p/{world.session.public_id}/"
+    keys = [
+        re.search(r'name="key" value="([^"]+)"', world.participant.get(url).content.decode())[1]
+        for _ in range(2)
+    ]
+    assert keys[0] != keys[1]
+    assert all(len(key) >= 8 for key in keys)
+
+
+def test_a_refused_answer_keeps_its_key_so_a_resend_stays_one_answer(world):
+    url = f"/p/{world.session.public_id}/answers/"
+    response = world.participant.post(url, {"text": " ", "parent": "", "key": "keep-me-0003"})
+    assert response.status_code == 400
+    assert 'name="key" value="keep-me-0003"' in response.content.decode()

@@ -1,5 +1,7 @@
 """Phones: join with a code, answer the current question, follow the room."""
 
+import secrets
+
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -92,12 +94,19 @@ def _phone_page(request, session, participant, *, form=None, error="", status=20
         participant=participant,
         mine=participant.causes.order_by("-id") if participant else [],
         form=form or CauseForm(),
+        # A failed post keeps its key, so that sending it again stays one answer.
+        submission_key=_key_of(form) or secrets.token_urlsafe(12),
         error=error,
     )
     with translation.override(session.language):
         if request.htmx:
             return render(request, "sessions/participate.html#answered", context, status=status)
         return render(request, "sessions/participate.html", context, status=status)
+
+
+def _key_of(form) -> str:
+    key = form.data.get("key", "") if form is not None and form.is_bound else ""
+    return key if CauseForm.base_fields["key"].regex.match(key) else ""
 
 
 def _session_and_participant(request, session_id) -> tuple[Session, Participant | None]:
@@ -124,7 +133,10 @@ def answer(request, session_id):
         return _phone_page(request, session, participant, form=form, status=400)
     try:
         session.add_cause(
-            form.cleaned_data["text"], form.cleaned_data["parent"], author=participant
+            form.cleaned_data["text"],
+            form.cleaned_data["parent"],
+            author=participant,
+            key=form.cleaned_data["key"],
         )
     except Refused as refusal:
         return _phone_page(
