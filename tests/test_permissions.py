@@ -525,3 +525,23 @@ def test_participants_of_another_session_are_not_participants_here(world):
     response = world.other_participant.get(f"/p/{world.session.public_id}/")
     assert response.status_code == 302
     assert response["Location"] == f"/join/{world.session.join_code}/"
+
+
+SESSION_PAGES = [
+    ("facilitator", "/s/{session}/console/"),
+    ("facilitator", "/s/{session}/present/"),
+    ("facilitator", "/s/{session}/causes/{cause}/"),
+    ("participant", "/p/{session}/"),
+    ("anonymous", "/join/{code}/"),
+]
+
+
+@pytest.mark.parametrize(("persona", "url"), SESSION_PAGES)
+def test_session_pages_are_never_stored_by_browsers_or_proxies(world, persona, url):
+    cause = make_cause(world.session, "Kept out of caches")
+    response = world.as_(persona).get(
+        url.format(session=world.session.public_id, cause=cause.pk, code=world.session.join_code)
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]

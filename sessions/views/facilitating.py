@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from sessions import live, tree
@@ -77,6 +78,7 @@ def _cause(session: Session, cause_id: int) -> Cause:
     return get_object_or_404(Cause, pk=cause_id, session=session)
 
 
+@never_cache
 @login_required
 def console(request, session_id):
     return _console(request, session_for_facilitator(request, session_id))
@@ -217,6 +219,7 @@ def _descendants(built: tree.Tree, pk: int) -> set[int]:
     return found
 
 
+@never_cache
 @login_required
 def cause_detail(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)

@@ -5,6 +5,7 @@ import secrets
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from sessions import joincodes, live
@@ -48,6 +49,7 @@ def join(request):
     return render(request, "sessions/join.html", {"form": form}, status=status)
 
 
+@never_cache
 def join_code(request, code):
     code = joincodes.normalise(code)
     session = Session.objects.open().filter(join_code=code).first()
@@ -114,6 +116,7 @@ def _session_and_participant(request, session_id) -> tuple[Session, Participant 
     return session, participant_for(request, session)
 
 
+@never_cache
 def phone(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
@@ -123,6 +126,7 @@ def phone(request, session_id):
     return _phone_page(request, session, participant)
 
 
+@never_cache
 @require_POST
 def answer(request, session_id):
     session, participant = _session_and_participant(request, session_id)
@@ -147,6 +151,7 @@ def answer(request, session_id):
     return redirect("phone", session.public_id)
 
 
+@never_cache
 @require_POST
 def withdraw(request, session_id, cause_id):
     session, participant = _session_and_participant(request, session_id)

@@ -30,6 +30,7 @@ def render_projector(session_pk: int) -> tuple[int, str]:
     return session.last_seq, html
 
 
+@never_cache
 @login_required
 def present(request, session_id):
     session, _role = session_for_member(request, session_id)
