@@ -203,6 +203,9 @@ SECURE_CSP = {
 # so that a phone that vanished is noticed and proxies keep the stream open.
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
 
+# `manage.py purge_sessions` deletes closed sessions older than this.
+SESSION_RETENTION_DAYS = env_int("SESSION_RETENTION_DAYS", 365)
+
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280
 

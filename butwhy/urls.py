@@ -24,6 +24,7 @@ urlpatterns = [
     path(session + "causes/", facilitating.add_cause, name="add_cause"),
     path(session + "focus/", facilitating.focus_situation, name="focus_situation"),
     path(session + "undo/", facilitating.undo, name="undo"),
+    path(session + "delete/", facilitating.delete_session, name="delete_session"),
     path(cause, facilitating.cause_detail, name="cause"),
     path(cause + "focus/", facilitating.focus, name="focus"),
     path(cause + "approve/", facilitating.approve, name="approve"),

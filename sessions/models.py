@@ -396,8 +396,10 @@ class Cause(models.Model):
         Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="causes"
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    # CASCADE: a merge target goes only with its whole session, and a merged
+    # cause must keep its target (cause_merged_has_target).
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     # The participant's form submission that made this cause (see add_cause).
     submission_key = models.CharField(max_length=40, blank=True, default="")

@@ -174,6 +174,18 @@ def unhide(request, session_id, cause_id):
     return _respond(request, session, _cause(session, cause_id).unhide)
 
 
+@never_cache
+@login_required
+def delete_session(request, session_id):
+    """Delete the session and everything in it: causes, participants, events."""
+    session = session_for_facilitator(request, session_id)
+    if request.method == "POST":
+        group_id = session.group.public_id
+        session.delete()
+        return redirect("group", group_id)
+    return render(request, "sessions/delete.html", {"session": session})
+
+
 @require_POST
 @login_required
 def undo(request, session_id):

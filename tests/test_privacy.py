@@ -1,0 +1,77 @@
+"""Deleting a session, and purging old ones, leaves nothing behind."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from sessions.models import Cause, Event, Participant, Session
+from tests.conftest import join, make_cause, make_group, make_session, make_user
+
+
+def fill(session, client):
+    participant = join(client, session, name="Ana")
+    top = make_cause(session, "No street lights")
+    Cause.objects.filter(pk=top.pk).update(author=participant)
+    child = make_cause(session, "The city has no budget", parent=top)
+    duplicate = make_cause(session, "No lights at night")
+    duplicate.merge_into(top)
+    session.ask_why(child)
+    return participant
+
+
+def rows_of(session_pk: int) -> dict[str, int]:
+    return {
+        "sessions": Session.objects.filter(pk=session_pk).count(),
+        "causes": Cause.objects.filter(session_id=session_pk).count(),
+        "participants": Participant.objects.filter(session_id=session_pk).count(),
+        "events": Event.objects.filter(session_id=session_pk).count(),
+    }
+
+
+def test_a_facilitator_deletes_a_session_and_everything_in_it(world, client):
+    fill(world.session, client)
+    kept = make_cause(world.other_session, "Another group's cause")
+    url = f"/s/{world.session.public_id}/delete/"
+    assert world.facilitator.get(url).status_code == 200
+    response = world.facilitator.post(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/g/{world.group.public_id}/"
+    assert rows_of(world.session.pk) == {"sessions": 0, "causes": 0, "participants": 0, "events": 0}
+    assert Cause.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("anonymous", 302), ("participant", 302), ("organizer", 403), ("outsider", 404)],
+)
+def test_only_the_groups_facilitators_can_delete_a_session(world, persona, status):
+    response = world.as_(persona).post(f"/s/{world.session.public_id}/delete/")
+    assert response.status_code == status
+    assert Session.objects.filter(pk=world.session.pk).exists()
+
+
+@pytest.mark.django_db
+def test_purge_deletes_only_closed_sessions_older_than_the_limit(client):
+    group = make_group(facilitators=[make_user("fran")])
+    old_closed = make_session(group, open=False, title="Old and closed")
+    old_open = make_session(group, title="Old but open")
+    recent_closed = make_session(group, open=False, title="Recent")
+    fill(old_closed, client)
+    long_ago = timezone.now() - timedelta(days=40)
+    Session.objects.filter(pk__in=[old_closed.pk, old_open.pk]).update(created_at=long_ago)
+    call_command("purge_sessions", "--older-than", "30", stdout=io.StringIO())
+    assert rows_of(old_closed.pk) == {"sessions": 0, "causes": 0, "participants": 0, "events": 0}
+    assert Session.objects.filter(pk__in=[old_open.pk, recent_closed.pk]).count() == 2
+
+
+@pytest.mark.django_db
+def test_purge_uses_the_retention_setting_by_default(settings):
+    settings.SESSION_RETENTION_DAYS = 10
+    group = make_group()
+    session = make_session(group, open=False)
+    Session.objects.filter(pk=session.pk).update(created_at=timezone.now() - timedelta(days=11))
+    call_command("purge_sessions", stdout=io.StringIO())
+    assert not Session.objects.filter(pk=session.pk).exists()
