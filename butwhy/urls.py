@@ -8,6 +8,7 @@ cause = session + "causes/<int:cause_id>/"
 
 urlpatterns = [
     path("", organizing.home, name="home"),
+    path("accounts/login/", organizing.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     # Organizing

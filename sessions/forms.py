@@ -49,8 +49,18 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = ["title", "situation", "kind", "language", "names", "moderation"]
+        fields = [
+            "title",
+            "situation",
+            "kind",
+            "language",
+            "names",
+            "moderation",
+            "max_participants",
+        ]
+        help_texts = {"max_participants": _("Leave empty for no limit.")}
         labels = {
+            "max_participants": _("Most people who can join"),
             "kind": _("We look at"),
             "language": _("Language"),
             "names": _("Names"),

@@ -127,6 +127,8 @@ class Session(models.Model):
     moderation = models.CharField(
         max_length=10, choices=Moderation.choices, default=Moderation.SHOW
     )
+    # The most phones that may join; None: no limit.
+    max_participants = models.PositiveIntegerField(null=True, blank=True)
     # Set while the session is open for joining; cleared when it closes, so a
     # code only ever leads to an open session. NULL, not "", so that the
     # unique constraint ignores closed sessions.
@@ -356,6 +358,11 @@ class Participant(models.Model):
             locked = session.lock()
             if not locked.join_code:
                 raise Refused(_("This session is not open for joining."), status=404)
+            if (
+                locked.max_participants is not None
+                and cls.objects.filter(session=session).count() >= locked.max_participants
+            ):
+                raise Refused(_("This session is full. Please ask the facilitator."), status=409)
             participant = cls.objects.create(session=session, name=name)
             session.record("joined")
             return participant

@@ -1,13 +1,36 @@
-"""Home, groups and their members, and preparing sessions."""
+"""Home, logging in, groups and their members, and preparing sessions."""
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from sessions import ratelimits
 from sessions.forms import GroupForm, JoinCodeForm, MemberForm, SessionForm
 from sessions.models import Membership, Session
 from sessions.permissions import group_for_facilitator, group_for_member
+
+TOO_MANY_LOGINS = "Too many attempts to log in. Please wait a few minutes, then try again."
+
+
+@never_cache
+def login(request):
+    """Django's login view, with limits per address and per username."""
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150].casefold()
+        if ratelimits.exceeded(
+            ratelimits.LOGIN_ADDRESS, ratelimits.client_address(request)
+        ) or ratelimits.exceeded(ratelimits.LOGIN_USER, username):
+            return render(
+                request,
+                "registration/login.html",
+                {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS},
+                status=429,
+            )
+    return LoginView.as_view()(request)
 
 
 def home(request):

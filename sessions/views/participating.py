@@ -8,7 +8,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from sessions import joincodes, live
+from sessions import joincodes, live, ratelimits
 from sessions.forms import CauseForm, JoinCodeForm, JoinNameForm
 from sessions.models import Cause, Participant, Refused, Session
 from sessions.permissions import PARTICIPANT_COOKIE, participant_for
@@ -17,6 +17,8 @@ from sessions.permissions import PARTICIPANT_COOKIE, participant_for
 PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
 
 NO_SUCH_CODE = "No open session has this code. Check the code on the screen and try again."
+TOO_MANY_JOINS = "Too many tries from this network. Please wait a minute, then try again."
+TOO_MANY_ANSWERS = "That is a lot of answers in a minute! Please wait a moment, then send this one."
 
 
 def phone_context(session: Session) -> dict:
@@ -37,7 +39,15 @@ def render_phone(session_pk: int) -> tuple[int, str]:
     return session.last_seq, html
 
 
+def _too_many_joins(request) -> bool:
+    return request.method == "POST" and ratelimits.exceeded(
+        ratelimits.JOIN, ratelimits.client_address(request)
+    )
+
+
 def join(request):
+    if _too_many_joins(request):
+        return render(request, "sessions/join.html", {"error": TOO_MANY_JOINS}, status=429)
     form = JoinCodeForm(request.POST or request.GET or None)
     if form.is_bound and form.is_valid():
         code = form.cleaned_data["code"]
@@ -51,6 +61,8 @@ def join(request):
 
 @never_cache
 def join_code(request, code):
+    if _too_many_joins(request):
+        return render(request, "sessions/join.html", {"error": TOO_MANY_JOINS}, status=429)
     code = joincodes.normalise(code)
     session = Session.objects.open().filter(join_code=code).first()
     if session is None:
@@ -66,7 +78,11 @@ def join_code(request, code):
             if form.is_valid():
                 try:
                     participant = Participant.join(session, form.cleaned_data.get("name", ""))
-                except Refused:
+                except Refused as refusal:
+                    if refusal.status == 409:  # full
+                        return render(
+                            request, "sessions/join.html", {"error": refusal.message}, status=409
+                        )
                     # Closed just now: answer exactly as for a wrong code.
                     return render(
                         request,
@@ -135,6 +151,10 @@ def answer(request, session_id):
     form = CauseForm(request.POST)
     if not form.is_valid():
         return _phone_page(request, session, participant, form=form, status=400)
+    if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
+        return _phone_page(
+            request, session, participant, form=form, error=TOO_MANY_ANSWERS, status=429
+        )
     try:
         session.add_cause(
             form.cleaned_data["text"],

@@ -1,0 +1,114 @@
+"""Rate limits and the audience cap: floods get a friendly 429, the room keeps working."""
+
+import pytest
+from django.test import Client
+
+from sessions import ratelimits
+from sessions.models import Participant
+from tests.conftest import join, make_user
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(db):
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def test_join_attempts_are_limited_per_address(world):
+    client = Client()
+    for _ in range(ratelimits.JOIN.count):
+        assert client.post("/join/", {"code": "ZZZZZZ"}).status_code == 404
+    response = client.post("/join/", {"code": world.session.join_code})
+    assert response.status_code == 429
+    assert "wait a minute" in response.content.decode()
+
+
+def test_another_address_can_still_join(world):
+    flooder = Client(REMOTE_ADDR="10.1.1.1")
+    for _ in range(ratelimits.JOIN.count + 1):
+        flooder.post("/join/", {"code": "ZZZZZZ"})
+    neighbour = Client(REMOTE_ADDR="10.1.1.2")
+    assert neighbour.post(f"/join/{world.session.join_code}/").status_code == 302
+
+
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(world, settings):
+    spoofing = Client(REMOTE_ADDR="10.2.2.2")
+    for i in range(ratelimits.JOIN.count):
+        spoofing.post("/join/", {"code": "ZZZZZZ"}, HTTP_X_FORWARDED_FOR=f"10.9.9.{i}")
+    assert spoofing.post("/join/", {"code": "ZZZZZZ"}).status_code == 429
+
+    settings.TRUSTED_PROXIES = ["10.3.3.3"]
+    proxy = Client(REMOTE_ADDR="10.3.3.3")
+    for i in range(ratelimits.JOIN.count + 5):
+        response = proxy.post("/join/", {"code": "ZZZZZZ"}, HTTP_X_FORWARDED_FOR=f"10.8.8.{i}")
+        assert response.status_code == 404
+
+
+def test_answers_are_limited_per_participant_and_the_text_is_kept(world):
+    url = f"/p/{world.session.public_id}/answers/"
+    for i in range(ratelimits.ANSWER.count):
+        assert world.participant.post(url, {"text": f"Reason {i}", "parent": ""}).status_code == 302
+    response = world.participant.post(url, {"text": "One too many", "parent": ""})
+    assert response.status_code == 429
+    assert "One too many" in response.content.decode()
+    assert not world.session.causes.filter(text="One too many").exists()
+    other = Client()
+    join(other, world.session)
+    assert other.post(url, {"text": "Someone else", "parent": ""}).status_code == 302
+
+
+def test_logins_are_limited_per_username(db):
+    make_user("fran")
+    client = Client()
+    for _ in range(ratelimits.LOGIN_USER.count):
+        response = client.post("/accounts/login/", {"username": "fran", "password": "wrong"})
+        assert response.status_code == 200
+    response = Client(REMOTE_ADDR="10.4.4.4").post(
+        "/accounts/login/", {"username": "Fran", "password": "fran-password"}
+    )
+    assert response.status_code == 429
+
+
+def test_a_broken_limit_store_lets_people_in(world, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "incr", broken)
+    monkeypatch.setattr(cache, "add", broken)
+    url = f"/p/{world.session.public_id}/answers/"
+    for i in range(ratelimits.ANSWER.count + 3):
+        assert (
+            world.participant.post(url, {"text": f"Still here {i}", "parent": ""}).status_code
+            == 302
+        )
+
+
+def test_a_full_session_turns_the_next_phone_away(world):
+    world.session.max_participants = Participant.objects.filter(session=world.session).count()
+    world.session.save(update_fields=["max_participants"])
+    response = Client().post(f"/join/{world.session.join_code}/")
+    assert response.status_code == 409
+    assert "This session is full" in response.content.decode()
+    assert (
+        Participant.objects.filter(session=world.session).count() == world.session.max_participants
+    )
+
+
+def test_the_audience_cap_is_set_when_preparing_the_session(world):
+    response = world.facilitator.post(
+        f"/g/{world.group.public_id}/sessions/new/",
+        {
+            "title": "Town hall",
+            "situation": "The bus stop moved",
+            "kind": "problem",
+            "language": "en",
+            "names": "anonymous",
+            "moderation": "show",
+            "max_participants": "300",
+        },
+    )
+    assert response.status_code == 302
+    assert world.group.sessions.get(title="Town hall").max_participants == 300
