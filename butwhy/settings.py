@@ -178,6 +178,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # laptop with no web server in front and no internet.
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
+# Production behind TLS: HTTPS=true turns on Django's deployment checklist.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -208,6 +218,9 @@ LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
 # these addresses (a reverse proxy in front of the app).
 RATE_LIMITS = env_bool("RATE_LIMITS", True)
 TRUSTED_PROXIES = [a.strip() for a in env_str("TRUSTED_PROXIES", "").split(",") if a.strip()]
+if TRUSTED_PROXIES:
+    # The proxy says whether the browser used https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

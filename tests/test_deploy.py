@@ -1,0 +1,100 @@
+"""Headers and settings for production: CSP on every page, Django's deployment checklist."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_cause
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every page, as the persona who normally sees it.
+PAGES = [
+    ("anonymous", "/"),
+    ("anonymous", "/accounts/login/"),
+    ("anonymous", "/join/"),
+    ("anonymous", "/join/{code}/"),
+    ("anonymous", "/join/ZZZZZZ/"),
+    ("anonymous", "/no/such/page/"),
+    ("participant", "/p/{session}/"),
+    ("facilitator", "/"),
+    ("facilitator", "/g/{group}/"),
+    ("facilitator", "/g/{group}/sessions/new/"),
+    ("facilitator", "/s/{session}/console/"),
+    ("facilitator", "/s/{session}/present/"),
+    ("facilitator", "/s/{session}/causes/{cause}/"),
+    ("facilitator", "/s/{session}/delete/"),
+    ("organizer", "/s/{session}/console/"),
+    ("outsider", "/s/{session}/console/"),
+]
+
+
+def fill(url: str, world, cause) -> str:
+    return url.format(
+        session=world.session.public_id,
+        group=world.group.public_id,
+        code=world.session.join_code,
+        cause=cause.pk,
+    )
+
+
+@pytest.mark.parametrize(("persona", "url"), PAGES)
+def test_every_page_carries_a_strict_content_security_policy(world, persona, url):
+    cause = make_cause(world.session, "Checked for CSP")
+    response = world.as_(persona).get(fill(url, world, cause))
+    assert response["Content-Type"].startswith("text/html")
+    policy = response["Content-Security-Policy"]
+    directives = {}
+    for part in filter(None, (p.strip() for p in policy.split(";"))):
+        name, _, value = part.partition(" ")
+        directives[name] = value
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy
+
+
+@pytest.mark.parametrize(("persona", "url"), PAGES)
+def test_no_page_needs_inline_scripts_or_styles(world, persona, url):
+    cause = make_cause(world.session, "Checked for inline code")
+    html = world.as_(persona).get(fill(url, world, cause)).content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert "<style" not in html
+    assert not re.search(r"\sstyle=", html)
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert not re.search(r"\shx-on", html)
+
+
+def test_the_deployment_checklist_passes_with_the_production_settings():
+    env = {
+        **os.environ,
+        "HTTPS": "true",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "butwhy.example.org",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_production_settings_make_cookies_secure_and_send_hsts(world, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SESSION_COOKIE_SECURE = True
+    response = world.anonymous.get("/", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert world.anonymous.get("/").status_code == 301
