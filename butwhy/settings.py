@@ -231,6 +231,9 @@ CACHES = {
 # `manage.py purge_sessions` deletes closed sessions older than this.
 SESSION_RETENTION_DAYS = env_int("SESSION_RETENTION_DAYS", 365)
 
+# More words the word filter holds for approval, comma-separated.
+WORD_FILTER_EXTRA = [w.strip() for w in env_str("WORD_FILTER_EXTRA", "").split(",") if w.strip()]
+
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280
 

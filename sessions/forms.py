@@ -61,6 +61,7 @@ class SessionForm(forms.ModelForm):
         help_texts = {"max_participants": _("Leave empty for no limit.")}
         labels = {
             "max_participants": _("Most people who can join"),
+            "filter_words": _("Hold answers with insults or personal details for my approval"),
             "kind": _("We look at"),
             "language": _("Language"),
             "names": _("Names"),
@@ -101,6 +102,7 @@ class CauseForm(forms.Form):
 
 class ModerationForm(forms.Form):
     moderation = forms.ChoiceField(choices=Session.Moderation.choices)
+    filter_words = forms.BooleanField(required=False)
 
 
 class JoinCodeForm(forms.Form):

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sessions import joincodes
+from sessions import joincodes, wordfilter
 
 
 def new_public_id() -> str:
@@ -127,6 +127,8 @@ class Session(models.Model):
     moderation = models.CharField(
         max_length=10, choices=Moderation.choices, default=Moderation.SHOW
     )
+    # Hold answers with insults or personal details for approval (wordfilter.py).
+    filter_words = models.BooleanField(default=False)
     # The most phones that may join; None: no limit.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
     # Set while the session is open for joining; cleared when it closes, so a
@@ -224,12 +226,15 @@ class Session(models.Model):
             self.join_code = None
             self.record("closed")
 
-    def set_moderation(self, moderation: str) -> None:
+    def set_moderation(self, moderation: str, filter_words: bool) -> None:
         with transaction.atomic():
             self.lock()
-            Session.objects.filter(pk=self.pk).update(moderation=moderation)
+            Session.objects.filter(pk=self.pk).update(
+                moderation=moderation, filter_words=filter_words
+            )
             self.moderation = moderation
-            self.record("settings", moderation=moderation)
+            self.filter_words = filter_words
+            self.record("settings", moderation=moderation, filter_words=filter_words)
 
     def ask_why(self, cause: Cause | None) -> None:
         """Make `cause` the focus (None: back to the situation) for every phone."""
@@ -282,7 +287,13 @@ class Session(models.Model):
                         _("That cause is no longer on the board. Please answer the new question."),
                         status=409,
                     )
-            held = author is not None and session.moderation == Session.Moderation.HOLD
+            held = author is not None and (
+                session.moderation == Session.Moderation.HOLD
+                or (
+                    session.filter_words
+                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
+                )
+            )
             cause = Cause.objects.create(
                 session_id=self.pk,
                 parent_id=parent_id,

@@ -112,3 +112,46 @@ def test_the_audience_cap_is_set_when_preparing_the_session(world):
     )
     assert response.status_code == 302
     assert world.group.sessions.get(title="Town hall").max_participants == 300
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The landlord is a BASTARD"),
+        ("es", "Es una mierda"),
+        ("es", "El cabrón del barrio"),
+        ("fr", "Quelle merde"),
+        ("ar", "هذه عاهرة"),
+        ("en", "Call me on 0612 345 678"),
+        ("en", "Write to ana.perez@example.org"),
+    ],
+)
+def test_the_word_filter_holds_insults_and_personal_details_for_approval(world, language, text):
+    world.session.language = language
+    world.session.filter_words = True
+    world.session.save(update_fields=["language", "filter_words"])
+    url = f"/p/{world.session.public_id}/answers/"
+    assert world.participant.post(url, {"text": text, "parent": ""}).status_code == 302
+    assert world.session.causes.get(text=text).state == "pending"
+
+
+def test_the_word_filter_lets_ordinary_answers_through(world):
+    world.session.filter_words = True
+    world.session.save(update_fields=["filter_words"])
+    url = f"/p/{world.session.public_id}/answers/"
+    world.participant.post(url, {"text": "Buses pass every 20 minutes", "parent": ""})
+    assert world.session.causes.get(text="Buses pass every 20 minutes").state == "visible"
+
+
+def test_without_the_word_filter_nothing_is_held(world):
+    url = f"/p/{world.session.public_id}/answers/"
+    world.participant.post(url, {"text": "What a shit street", "parent": ""})
+    assert world.session.causes.get(text="What a shit street").state == "visible"
+
+
+def test_the_facilitator_turns_the_word_filter_on_from_the_console(world):
+    url = f"/s/{world.session.public_id}/moderation/"
+    response = world.facilitator.post(url, {"moderation": "show", "filter_words": "on"})
+    assert response.status_code == 302
+    world.session.refresh_from_db()
+    assert world.session.filter_words

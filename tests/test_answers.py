@@ -23,7 +23,7 @@ def console(world, path: str = "", data: dict | None = None, **headers):
 
 
 def hold_answers(session: Session) -> None:
-    session.set_moderation(Session.Moderation.HOLD)
+    session.set_moderation(Session.Moderation.HOLD, filter_words=False)
 
 
 def page(client, url: str) -> str:

@@ -113,7 +113,11 @@ def set_moderation(request, session_id):
     if not form.is_valid():
         return _console(request, session, error="Choose how new answers appear.", status=400)
     return _respond(
-        request, session, lambda: session.set_moderation(form.cleaned_data["moderation"])
+        request,
+        session,
+        lambda: session.set_moderation(
+            form.cleaned_data["moderation"], form.cleaned_data["filter_words"]
+        ),
     )
 
 
