@@ -142,6 +142,8 @@ class EditCauseForm(forms.Form):
         label=_("Wording"),
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": settings.CAUSE_MAX_LENGTH}),
     )
+    # The wording the editor started from (see Cause.edit).
+    was = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
 
 class CauseChoiceForm(forms.Form):

@@ -507,10 +507,21 @@ class Cause(models.Model):
 
         return self._moderate(kind, change)
 
-    def edit(self, text: str) -> Event:
+    def edit(self, text: str, was: str | None = None) -> Event:
+        """New wording; `was` is the wording the editor saw, so that an edit made
+        meanwhile by someone else is not overwritten unseen."""
+
         def change(cause: Cause, session: Session) -> None:
             if cause.state in {self.State.MERGED, self.State.WITHDRAWN}:
                 raise Refused(_("This cause is no longer on the board."), status=409)
+            if was is not None and cause.text != was:
+                raise Refused(
+                    _(
+                        "Someone changed this cause while you were editing it. Check the "
+                        "wording it has now, then save yours again."
+                    ),
+                    status=409,
+                )
             cause.text = text
             cause.save(update_fields=["text"])
 

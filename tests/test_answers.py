@@ -697,3 +697,52 @@ def test_a_refused_answer_keeps_its_key_so_a_resend_stays_one_answer(world):
     response = world.participant.post(url, {"text": " ", "parent": "", "key": "keep-me-0003"})
     assert response.status_code == 400
     assert 'name="key" value="keep-me-0003"' in response.content.decode()
+
+
+def test_an_edit_made_meanwhile_by_another_facilitator_is_not_overwritten(world):
+    cause = make_cause(world.session, "No lights")
+    url = f"/s/{world.session.public_id}/causes/{cause.pk}/edit/"
+    world.co_facilitator.post(url, {"text": "No street lights", "was": "No lights"})
+    response = world.facilitator.post(url, {"text": "No lamps at all", "was": "No lights"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone changed this cause" in html
+    assert 'name="was" value="No street lights"' in html
+    cause.refresh_from_db()
+    assert cause.text == "No street lights"
+    again = world.facilitator.post(url, {"text": "No lamps at all", "was": "No street lights"})
+    assert again.status_code == 302
+    cause.refresh_from_db()
+    assert cause.text == "No lamps at all"
+
+
+def test_a_database_failure_answers_try_again_with_the_typed_text(world, monkeypatch):
+    from django.db import OperationalError
+
+    from sessions.views import participating
+
+    calls = []
+
+    def flaky(request, session_id):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("the database is restarting")
+        return original(request, session_id)
+
+    original = participating._session_and_participant
+    monkeypatch.setattr(participating, "_session_and_participant", flaky)
+    url = f"/p/{world.session.public_id}/answers/"
+    data = {"text": "The bus <stop> moved", "parent": "", "key": "retry-key-01"}
+    for headers in ({}, HTMX):
+        calls.clear()
+        response = world.participant.post(url, data, **headers)
+        assert response.status_code == 503
+        html = response.content.decode()
+        assert "please send it again" in html
+        assert "The bus &lt;stop&gt; moved" in html
+        assert 'name="key" value="retry-key-01"' in html
+        assert not world.session.causes.filter(text="The bus <stop> moved").exists()
+    # The app recovers by itself: the same post now lands, once.
+    assert world.participant.post(url, data).status_code == 302
+    assert world.participant.post(url, data).status_code == 302
+    assert world.session.causes.filter(text="The bus <stop> moved").count() == 1

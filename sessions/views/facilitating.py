@@ -265,7 +265,14 @@ def edit_cause(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     form = EditCauseForm(request.POST)
-    return _cause_action(request, session, cause, "edit", form, lambda d: cause.edit(d["text"]))
+    return _cause_action(
+        request,
+        session,
+        cause,
+        "edit",
+        form,
+        lambda d: cause.edit(d["text"], was=d["was"] if "was" in request.POST else None),
+    )
 
 
 @require_POST

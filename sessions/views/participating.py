@@ -1,9 +1,13 @@
 """Phones: join with a code, answer the current question, follow the room."""
 
+import functools
+import logging
 import secrets
 
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -12,6 +16,8 @@ from sessions import joincodes, live, ratelimits
 from sessions.forms import CauseForm, JoinCodeForm, JoinNameForm
 from sessions.models import Cause, Participant, Refused, Session
 from sessions.permissions import PARTICIPANT_COOKIE, participant_for
+
+logger = logging.getLogger(__name__)
 
 # A phone stays joined for a long meeting, not for weeks.
 PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
@@ -142,8 +148,38 @@ def phone(request, session_id):
     return _phone_page(request, session, participant)
 
 
+TRY_AGAIN = "We could not save your answer just now. It is still here: please send it again."
+
+
+def keeps_the_text(view):
+    """If the database fails (a restart, say), answer "try again" with what was typed.
+
+    Nothing here may touch the database: it is the thing that failed.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, session_id, *args, **kwargs):
+        try:
+            return view(request, session_id, *args, **kwargs)
+        except DatabaseError:
+            logger.warning("Database error while saving an answer", exc_info=True)
+            context = {
+                "form": CauseForm(request.POST),
+                "error": TRY_AGAIN,
+                "submission_key": _key_of(CauseForm(request.POST)),
+                "answer_url": reverse("answer", args=[session_id]),
+            }
+            template = (
+                "sessions/participate.html#compose" if request.htmx else "sessions/retry.html"
+            )
+            return render(request, template, context, status=503)
+
+    return wrapper
+
+
 @never_cache
 @require_POST
+@keeps_the_text
 def answer(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
