@@ -1,0 +1,74 @@
+"""Many people at once: real threads, each with its own database connection."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from sessions import tree
+from sessions.models import Cause, Participant, Refused, creates_cycle
+from tests.conftest import make_cause, make_group, make_session, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def at_once(actions):
+    """Run every action in its own thread, released together; return what each raised."""
+    barrier = threading.Barrier(len(actions))
+    outcomes: list[object] = [None] * len(actions)
+
+    def run(i, action):
+        try:
+            barrier.wait()
+            outcomes[i] = action()
+        except Exception as error:
+            outcomes[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+@pytest.fixture
+def session():
+    return make_session(make_group(facilitators=[make_user("fran")]))
+
+
+def test_fifty_phones_answering_at_once_all_land_in_a_contiguous_sequence(session):
+    phones = Participant.objects.bulk_create(Participant(session=session) for _ in range(50))
+    start = session.last_seq
+    outcomes = at_once(
+        [lambda p=p, i=i: session.add_cause(f"Reason {i}", author=p) for i, p in enumerate(phones)]
+    )
+    assert all(isinstance(o, Cause) for o in outcomes), outcomes
+    assert session.causes.count() == 50
+    seqs = list(session.events.filter(seq__gt=start).values_list("seq", flat=True))
+    assert seqs == list(range(start + 1, start + 51))
+    session.refresh_from_db()
+    assert session.last_seq == start + 50
+
+
+def test_two_facilitators_moving_causes_under_each_other_never_make_a_cycle(session):
+    for round_ in range(5):
+        a = make_cause(session, f"A{round_}")
+        b = make_cause(session, f"B{round_}")
+        outcomes = at_once([lambda a=a, b=b: a.move_under(b), lambda a=a, b=b: b.move_under(a)])
+        assert sum(isinstance(o, Refused) for o in outcomes) == 1, outcomes
+        parents = session.parent_map()
+        assert not any(creates_cycle(parents, pk) for pk in parents)
+    assert tree.load(session).size == session.causes.filter(state="visible").count()
+
+
+def test_merges_and_moves_at_once_keep_the_tree_whole(session):
+    a, b, c = (make_cause(session, t) for t in ("A", "B", "C"))
+    child = make_cause(session, "Child of C", parent=c)
+    at_once([lambda: c.merge_into(a), lambda: a.move_under(child), lambda: b.move_under(c)])
+    parents = session.parent_map()
+    assert not any(creates_cycle(parents, pk) for pk in parents)
+    for cause in session.causes.exclude(parent=None):
+        assert cause.parent.session_id == session.pk
