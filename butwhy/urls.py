@@ -15,6 +15,12 @@ urlpatterns = [
     path("groups/new/", organizing.group_create, name="group_create"),
     path("g/<str:group_id>/", organizing.group_detail, name="group"),
     path("g/<str:group_id>/members/", organizing.member_add, name="member_add"),
+    path(
+        "g/<str:group_id>/members/<int:membership_id>/remove/",
+        organizing.member_remove,
+        name="member_remove",
+    ),
+    path("g/<str:group_id>/delete/", organizing.group_delete, name="group_delete"),
     path("g/<str:group_id>/sessions/new/", organizing.session_create, name="session_create"),
     # Facilitating
     path(session + "console/", facilitating.console, name="console"),

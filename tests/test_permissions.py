@@ -205,17 +205,52 @@ def test_anyone_with_an_account_can_start_a_group(world, persona, expected):
         assert group is None
 
 
-@pytest.mark.parametrize(
-    ("persona", "expected"),
-    matrix({**FACILITATOR_ACTION, "facilitator": "group", "co_facilitator": "group"}),
-)
-def test_only_facilitators_add_people_to_their_group(world, persona, expected):
+GROUP_MANAGERS = {"facilitator", "co_facilitator", "organizer"}
+GROUP_ACTION = {
+    **FACILITATOR_ACTION,
+    "facilitator": "group",
+    "co_facilitator": "group",
+    "organizer": "group",
+}
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(GROUP_ACTION))
+def test_the_groups_organizers_and_facilitators_add_people_to_it(world, persona, expected):
     newcomer = make_user("nina")
     url = f"/g/{world.group.public_id}/members/"
     response = world.as_(persona).post(url, {"username": "nina", "role": "organizer"})
     assert_outcome(response, expected, world, url)
     added = Membership.objects.filter(group=world.group, user=newcomer).exists()
-    assert added == (persona in FACILITATORS)
+    assert added == (persona in GROUP_MANAGERS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(GROUP_ACTION))
+def test_the_groups_organizers_and_facilitators_remove_people_from_it(world, persona, expected):
+    cole = Membership.objects.get(group=world.group, user__username="cole")
+    url = f"/g/{world.group.public_id}/members/{cole.pk}/remove/"
+    response = world.as_(persona).post(url)
+    if persona == "co_facilitator":  # cole removing himself goes home
+        assert response.status_code == 302
+        assert response["Location"] == "/"
+    else:
+        assert_outcome(response, expected, world, url)
+    assert Membership.objects.filter(pk=cole.pk).exists() == (persona not in GROUP_MANAGERS)
+
+
+def test_a_membership_of_another_group_cannot_be_removed_through_this_one(world):
+    otto = Membership.objects.get(group=world.other_group)
+    url = f"/g/{world.group.public_id}/members/{otto.pk}/remove/"
+    assert world.facilitator.post(url).status_code == 404
+    assert Membership.objects.filter(pk=otto.pk).exists()
+
+
+def test_the_last_person_of_a_group_cannot_be_removed(world):
+    otto = Membership.objects.get(group=world.other_group)
+    url = f"/g/{world.other_group.public_id}/members/{otto.pk}/remove/"
+    response = world.outsider.post(url)
+    assert response.status_code == 409
+    assert "Delete the group instead" in response.content.decode()
+    assert Membership.objects.filter(pk=otto.pk).exists()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from sessions.models import Cause, Event, Participant, Session
+from sessions.models import Cause, Event, Group, Membership, Participant, Session
 from tests.conftest import join, make_cause, make_group, make_session, make_user
 
 
@@ -75,3 +75,40 @@ def test_purge_uses_the_retention_setting_by_default(settings):
     Session.objects.filter(pk=session.pk).update(created_at=timezone.now() - timedelta(days=11))
     call_command("purge_sessions", stdout=io.StringIO())
     assert not Session.objects.filter(pk=session.pk).exists()
+
+
+def test_an_organizer_deletes_a_group_and_everything_in_it(world, client):
+    fill(world.session, client)
+    second = make_session(world.group, title="Second")
+    make_cause(second, "In the second session")
+    sessions = [world.session.pk, second.pk]
+    url = f"/g/{world.group.public_id}/delete/"
+    assert world.organizer.get(url).status_code == 200
+    response = world.organizer.post(url)
+    assert response.status_code == 302
+    assert not Group.objects.filter(pk=world.group.pk).exists()
+    assert not Membership.objects.filter(group_id=world.group.pk).exists()
+    for pk in sessions:
+        assert rows_of(pk) == {"sessions": 0, "causes": 0, "participants": 0, "events": 0}
+    assert Session.objects.filter(pk=world.other_session.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("anonymous", 302), ("participant", 302), ("outsider", 404)]
+)
+def test_outsiders_cannot_delete_a_group(world, persona, status):
+    assert world.as_(persona).post(f"/g/{world.group.public_id}/delete/").status_code == status
+    assert Group.objects.filter(pk=world.group.pk).exists()
+
+
+def test_answer_text_stays_out_of_the_logs(world, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    secret = "My neighbour hits his children"
+    url = f"/p/{world.session.public_id}/answers/"
+    world.participant.post(url, {"text": secret, "parent": ""})
+    world.participant.post(url, {"text": secret + " " * 300 + "x" * 300, "parent": "nope"})
+    world.facilitator.get(f"/s/{world.session.public_id}/console/")
+    assert world.session.causes.filter(text=secret).exists()
+    assert secret not in caplog.text

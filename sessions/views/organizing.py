@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -64,7 +64,10 @@ def group_create(request):
     return redirect("group", group.public_id)
 
 
-def _group_page(request, group, role, *, member_form=None, status=200):
+LAST_MEMBER = "A group needs at least one person. Delete the group instead."
+
+
+def _group_page(request, group, role, *, member_form=None, error="", status=200):
     sessions = group.sessions.all()
     members = group.memberships.select_related("user").order_by("user__username")
     return render(
@@ -76,6 +79,7 @@ def _group_page(request, group, role, *, member_form=None, status=200):
             "sessions": sessions,
             "members": members,
             "member_form": member_form or MemberForm(),
+            "error": error,
         },
         status=status,
     )
@@ -87,21 +91,46 @@ def group_detail(request, group_id):
     return _group_page(request, group, role)
 
 
+# Organizers and facilitators alike manage the group's people, and can delete it.
+
+
 @require_POST
 @login_required
 def member_add(request, group_id):
-    group = group_for_facilitator(request, group_id)
+    group, role = group_for_member(request, group_id)
     form = MemberForm(request.POST)
     if not form.is_valid():
-        return _group_page(
-            request, group, Membership.Role.FACILITATOR, member_form=form, status=400
-        )
+        return _group_page(request, group, role, member_form=form, status=400)
     Membership.objects.update_or_create(
         group=group,
         user=form.cleaned_data["username"],
         defaults={"role": form.cleaned_data["role"]},
     )
     return redirect("group", group.public_id)
+
+
+@require_POST
+@login_required
+def member_remove(request, group_id, membership_id):
+    group, role = group_for_member(request, group_id)
+    membership = get_object_or_404(Membership, pk=membership_id, group=group)
+    if group.memberships.count() == 1:
+        return _group_page(request, group, role, error=LAST_MEMBER, status=409)
+    membership.delete()
+    if membership.user_id == request.user.pk:
+        return redirect("home")
+    return redirect("group", group.public_id)
+
+
+@never_cache
+@login_required
+def group_delete(request, group_id):
+    """Delete the group with every session in it and everything in those."""
+    group, _role = group_for_member(request, group_id)
+    if request.method == "POST":
+        group.delete()
+        return redirect("home")
+    return render(request, "sessions/group_delete.html", {"group": group})
 
 
 @login_required
