@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demo --port $(PORT)
 	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
-		--timeout-graceful-shutdown 5 --no-access-log
+		--timeout-graceful-shutdown 3 --no-access-log
 
 # Production: several server processes sharing one PostgreSQL (DATABASE_URL).
 serve: $(STAMP)
@@ -30,7 +30,7 @@ serve: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py createcachetable
 	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
-		--workers $(WORKERS) --timeout-graceful-shutdown 5 --no-access-log
+		--workers $(WORKERS) --timeout-graceful-shutdown 3 --no-access-log
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
