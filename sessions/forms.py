@@ -56,6 +56,7 @@ class SessionForm(forms.ModelForm):
             "language",
             "names",
             "moderation",
+            "filter_words",
             "max_participants",
         ]
         help_texts = {"max_participants": _("Leave empty for no limit.")}

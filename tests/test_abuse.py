@@ -155,3 +155,22 @@ def test_the_facilitator_turns_the_word_filter_on_from_the_console(world):
     assert response.status_code == 302
     world.session.refresh_from_db()
     assert world.session.filter_words
+
+
+def test_the_word_filter_can_be_chosen_when_preparing_the_session(world):
+    page = world.facilitator.get(f"/g/{world.group.public_id}/sessions/new/").content.decode()
+    assert 'name="filter_words"' in page
+    response = world.facilitator.post(
+        f"/g/{world.group.public_id}/sessions/new/",
+        {
+            "title": "Filtered",
+            "situation": "Rude words on the board",
+            "kind": "problem",
+            "language": "fr",
+            "names": "anonymous",
+            "moderation": "show",
+            "filter_words": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert world.group.sessions.get(title="Filtered").filter_words
