@@ -98,3 +98,38 @@ def test_the_production_settings_make_cookies_secure_and_send_hsts(world, settin
     response = world.anonymous.get("/", secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert world.anonymous.get("/").status_code == 301
+
+
+def test_state_changes_need_the_csrf_token_and_htmx_sends_it_as_a_header(world):
+    from django.test import Client
+
+    from tests.conftest import join
+
+    phone = Client(enforce_csrf_checks=True)
+    join(phone, world.session)
+    page = phone.get(f"/p/{world.session.public_id}/").content.decode()
+    token = re.search(r'"x-csrftoken": "([^"]+)"', page)[1]
+    url = f"/p/{world.session.public_id}/answers/"
+    refused = phone.post(url, {"text": "Without a token", "parent": ""})
+    assert refused.status_code == 403
+    assert not world.session.causes.filter(text="Without a token").exists()
+    accepted = phone.post(
+        url,
+        {"text": "With the header", "parent": ""},
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_HX_REQUEST="true",
+    )
+    assert accepted.status_code == 200
+    assert world.session.causes.filter(text="With the header").exists()
+
+
+def test_htmx_keeps_no_history_of_session_pages(world):
+    page = world.participant.get(f"/p/{world.session.public_id}/").content.decode()
+    config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page)[1]
+    import json
+
+    settings = json.loads(config)
+    assert settings["historyEnabled"] is False
+    assert settings["historyCacheSize"] == 0
+    assert settings["allowEval"] is False
+    assert settings["includeIndicatorStyles"] is False
