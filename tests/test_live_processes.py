@@ -661,3 +661,25 @@ def test_sigterm_stops_a_server_with_open_streams_within_the_grace_period(server
     for stream in streams:
         stream.read_for(1)
         assert stream.ended, f"{stream.path} still open after its server stopped"
+
+
+def test_rate_limits_hold_across_processes(servers, room):
+    from sessions import ratelimits
+
+    a, b = servers("a", "b")
+    phone = room.phone()
+    for i in range(ratelimits.ANSWER.count):
+        phone.answer((a, b)[i % 2], f"Reason number {i}")
+    reply = http_request(
+        b,
+        "POST",
+        f"/p/{room.sid}/answers/",
+        cookies=phone.cookies,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-CSRFToken": phone.cookies["csrftoken"],
+        },
+        body=urlencode({"text": "One too many", "parent": ""}).encode(),
+    )
+    assert reply.status == 429, b.log()
+    assert not Cause.objects.filter(session=room.session, text="One too many").exists()
