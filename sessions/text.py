@@ -8,8 +8,11 @@ _ALLOWED_CONTROL = {"\n", "\t"}
 
 
 def normalise(value: str, *, multiline: bool = False) -> str:
-    """NFC, no control characters, white space collapsed, trimmed."""
-    value = unicodedata.normalize("NFC", value)
+    """No control characters, white space collapsed, trimmed, then NFC.
+
+    NFC comes last: removing a character can bring a letter and an accent
+    together, and they must then be composed.
+    """
     value = "".join(
         ch
         for ch in value
@@ -21,5 +24,7 @@ def normalise(value: str, *, multiline: bool = False) -> str:
         for line in lines:
             if line or (kept and kept[-1]):
                 kept.append(line)
-        return "\n".join(kept).strip()
-    return " ".join(value.split())
+        value = "\n".join(kept).strip()
+    else:
+        value = " ".join(value.split())
+    return unicodedata.normalize("NFC", value)
