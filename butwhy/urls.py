@@ -1,9 +1,24 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from sessions.views import facilitating, organizing, participating, presenting
 
-session = "s/<str:session_id>/"
+
+class PublicId:
+    """What new_public_id() makes: anything else is a 404 before any query."""
+
+    regex = "[A-Za-z0-9_-]{1,16}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(PublicId, "pid")
+
+session = "s/<pid:session_id>/"
 cause = session + "causes/<int:cause_id>/"
 
 urlpatterns = [
@@ -13,15 +28,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Organizing
     path("groups/new/", organizing.group_create, name="group_create"),
-    path("g/<str:group_id>/", organizing.group_detail, name="group"),
-    path("g/<str:group_id>/members/", organizing.member_add, name="member_add"),
+    path("g/<pid:group_id>/", organizing.group_detail, name="group"),
+    path("g/<pid:group_id>/members/", organizing.member_add, name="member_add"),
     path(
-        "g/<str:group_id>/members/<int:membership_id>/remove/",
+        "g/<pid:group_id>/members/<int:membership_id>/remove/",
         organizing.member_remove,
         name="member_remove",
     ),
-    path("g/<str:group_id>/delete/", organizing.group_delete, name="group_delete"),
-    path("g/<str:group_id>/sessions/new/", organizing.session_create, name="session_create"),
+    path("g/<pid:group_id>/delete/", organizing.group_delete, name="group_delete"),
+    path("g/<pid:group_id>/sessions/new/", organizing.session_create, name="session_create"),
     # Facilitating
     path(session + "console/", facilitating.console, name="console"),
     path(session + "console/stream/", facilitating.console_stream, name="console_stream"),
@@ -47,13 +62,13 @@ urlpatterns = [
     path(session + "qr.svg", presenting.qr_code, name="qr"),
     # Participating
     path("join/", participating.join, name="join"),
-    path("join/<str:code>/", participating.join_code, name="join_code"),
-    path("p/<str:session_id>/", participating.phone, name="phone"),
-    path("p/<str:session_id>/answers/", participating.answer, name="answer"),
+    path("join/<pid:code>/", participating.join_code, name="join_code"),
+    path("p/<pid:session_id>/", participating.phone, name="phone"),
+    path("p/<pid:session_id>/answers/", participating.answer, name="answer"),
     path(
-        "p/<str:session_id>/answers/<int:cause_id>/withdraw/",
+        "p/<pid:session_id>/answers/<int:cause_id>/withdraw/",
         participating.withdraw,
         name="withdraw",
     ),
-    path("p/<str:session_id>/stream/", participating.phone_stream, name="phone_stream"),
+    path("p/<pid:session_id>/stream/", participating.phone_stream, name="phone_stream"),
 ]

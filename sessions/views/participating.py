@@ -70,7 +70,11 @@ def join_code(request, code):
     if _too_many_joins(request):
         return render(request, "sessions/join.html", {"error": TOO_MANY_JOINS}, status=429)
     code = joincodes.normalise(code)
-    session = Session.objects.open().filter(join_code=code).first()
+    session = (
+        Session.objects.open().filter(join_code=code).first()
+        if joincodes.looks_valid(code)
+        else None
+    )
     if session is None:
         form = JoinCodeForm(initial={"code": code})
         return render(
