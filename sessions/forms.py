@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -5,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sessions import joincodes, text
 from sessions.models import Group, Membership, Session
+
+SUBMISSION_KEY = re.compile(r"\A[A-Za-z0-9_-]{8,40}\Z")
 
 
 class TypedText(forms.CharField):

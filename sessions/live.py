@@ -302,7 +302,7 @@ def cursor_from(request) -> int | None:
     return None
 
 
-async def respond(request, audience: str, find_session) -> StreamingHttpResponse:
+async def respond(request, audience: str, find_session) -> HttpResponse | StreamingHttpResponse:
     """Open an SSE response for the session `find_session()` returns (or raises for).
 
     The permission check runs in a thread whose database connection is closed

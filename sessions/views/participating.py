@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from sessions import joincodes, live, ratelimits
-from sessions.forms import CauseForm, JoinCodeForm, JoinNameForm
+from sessions.forms import SUBMISSION_KEY, CauseForm, JoinCodeForm, JoinNameForm
 from sessions.models import Cause, Participant, Refused, Session
 from sessions.permissions import PARTICIPANT_COOKIE, participant_for
 
@@ -134,7 +134,7 @@ def _phone_page(request, session, participant, *, form=None, error="", status=20
 
 def _key_of(form) -> str:
     key = form.data.get("key", "") if form is not None and form.is_bound else ""
-    return key if CauseForm.base_fields["key"].regex.match(key) else ""
+    return key if SUBMISSION_KEY.match(key) else ""
 
 
 def _session_and_participant(request, session_id) -> tuple[Session, Participant | None]:
