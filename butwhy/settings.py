@@ -58,8 +58,9 @@ def database_from_url(url: str) -> dict:
             "CONN_MAX_AGE": 0,
         }
     if parts.scheme == "sqlite":
+        # sqlite:///relative.db, sqlite:////absolute/path.db, sqlite://host/absolute.db
         path = unquote(parts.path)
-        return sqlite_database(Path(path.lstrip("/")) if parts.netloc == "" else Path(path))
+        return sqlite_database(Path(path) if parts.netloc else Path(path[1:]))
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with postgres:// or sqlite://, not {url!r}."
     )

@@ -73,6 +73,12 @@ def render(session_pk: int, audience: str) -> Message:
         release_connections()
 
 
+class Wake(asyncio.Event):
+    """Set when an audience's message changes, or (heartbeat) when it is time to say so."""
+
+    heartbeat = False
+
+
 class Channel:
     """The open streams of one session in this process, and their latest messages."""
 
@@ -81,7 +87,7 @@ class Channel:
         self.session_pk = session_pk
         self.subscribers: dict[str, int] = {}
         self.latest: dict[str, Message] = {}
-        self.changed: dict[str, asyncio.Future[None]] = {}
+        self.changed: dict[str, Wake] = {}
         self.dirty = False
         self.refreshing: asyncio.Task[None] | None = None
         self.first_render: dict[str, asyncio.Task[None]] = {}
@@ -89,11 +95,11 @@ class Channel:
         # change can arrive twice (on commit in this process, and by NOTIFY).
         self.woken = 0
 
-    def signal(self, audience: str) -> asyncio.Future[None]:
-        future = self.changed.get(audience)
-        if future is None or future.done():
-            future = self.changed[audience] = self.hub.loop.create_future()
-        return future
+    def signal(self, audience: str) -> "Wake":
+        wake = self.changed.get(audience)
+        if wake is None or wake.is_set():
+            wake = self.changed[audience] = Wake()
+        return wake
 
     def offer(self, audience: str, message: Message) -> None:
         """Keep `message` if it is newer; wake the audience if it looks different."""
@@ -103,9 +109,9 @@ class Channel:
             # their cursor and get nothing.
             return
         self.latest[audience] = message
-        future = self.changed.get(audience)
-        if future is not None and not future.done():
-            future.set_result(None)
+        wake = self.changed.pop(audience, None)
+        if wake is not None:
+            wake.set()
 
     async def current(self, audience: str) -> Message:
         """The latest message; the first stream of an audience renders it, once."""
@@ -165,6 +171,7 @@ class Hub:
         self.channels: dict[int, Channel] = {}
         self.listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        self.heartbeat: asyncio.Task[None] | None = None
 
     @classmethod
     def for_running_loop(cls) -> "Hub":
@@ -182,7 +189,19 @@ class Hub:
         for channel in self.channels.values():
             channel.wake()
 
+    async def beat(self) -> None:
+        """One timer for every stream of this process, rather than one per stream."""
+        while True:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            for channel in list(self.channels.values()):
+                for wake in channel.changed.values():
+                    wake.heartbeat = True
+                    wake.set()
+                channel.changed.clear()
+
     def join(self, session_pk: int, audience: str) -> Channel:
+        if self.heartbeat is None:
+            self.heartbeat = self.loop.create_task(self.beat())
         if self.listener is None and connections["default"].vendor == "postgresql":
             self.listener = self.loop.create_task(self.listen())
         channel = self.channels.get(session_pk)
@@ -279,11 +298,8 @@ async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIte
             if cursor is None or message.seq > cursor:
                 yield message.encoded
                 cursor = message.seq
-            try:
-                await asyncio.wait_for(
-                    asyncio.shield(waiting), timeout=settings.LIVE_HEARTBEAT_SECONDS
-                )
-            except TimeoutError:
+            await waiting.wait()
+            if waiting.heartbeat:
                 yield b": keep-alive\n\n"
     finally:
         hub.leave(channel, audience)

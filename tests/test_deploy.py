@@ -133,3 +133,30 @@ def test_htmx_keeps_no_history_of_session_pages(world):
     assert settings["historyCacheSize"] == 0
     assert settings["allowEval"] is False
     assert settings["includeIndicatorStyles"] is False
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///relative.db", "relative.db"),
+        ("sqlite:////var/lib/butwhy/db.sqlite3", "/var/lib/butwhy/db.sqlite3"),
+        ("sqlite://localhost/tmp/x.db", "/tmp/x.db"),
+    ],
+)
+def test_database_urls_name_the_sqlite_file_as_written(url, path):
+    from butwhy.settings import database_from_url
+
+    assert str(database_from_url(url)["NAME"]) == path
+
+
+def test_a_postgres_database_url_is_taken_apart():
+    from butwhy.settings import database_from_url
+
+    db = database_from_url("postgres://ana:s%40cret@db.example.org:5433/butwhy")
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "ana",
+        "s@cret",
+        "db.example.org",
+        "5433",
+        "butwhy",
+    )
