@@ -580,3 +580,25 @@ def test_session_pages_are_never_stored_by_browsers_or_proxies(world, persona, u
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+def test_the_last_facilitator_cannot_step_down_or_be_removed(world):
+    otto = Membership.objects.get(group=world.other_group)
+    organizer = make_user("oona")
+    Membership.objects.create(group=world.other_group, user=organizer, role="organizer")
+    url = f"/g/{world.other_group.public_id}/members/"
+    response = world.outsider.post(url, {"username": "otto", "role": "organizer"})
+    assert response.status_code == 409
+    assert "at least one facilitator" in response.content.decode()
+    remove = world.outsider.post(f"/g/{world.other_group.public_id}/members/{otto.pk}/remove/")
+    assert remove.status_code == 409
+    otto.refresh_from_db()
+    assert otto.role == "facilitator"
+
+
+def test_a_facilitator_can_step_down_when_another_remains(world):
+    response = world.co_facilitator.post(
+        f"/g/{world.group.public_id}/members/", {"username": "cole", "role": "organizer"}
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(group=world.group, user__username="cole").role == "organizer"

@@ -65,6 +65,7 @@ def group_create(request):
 
 
 LAST_MEMBER = "A group needs at least one person. Delete the group instead."
+LAST_FACILITATOR = "A group needs at least one facilitator to run its sessions. Add another first."
 
 
 def _group_page(request, group, role, *, member_form=None, error="", status=200):
@@ -101,12 +102,16 @@ def member_add(request, group_id):
     form = MemberForm(request.POST)
     if not form.is_valid():
         return _group_page(request, group, role, member_form=form, status=400)
-    Membership.objects.update_or_create(
-        group=group,
-        user=form.cleaned_data["username"],
-        defaults={"role": form.cleaned_data["role"]},
-    )
+    user, new_role = form.cleaned_data["username"], form.cleaned_data["role"]
+    if new_role != Membership.Role.FACILITATOR and _is_last_facilitator(group, user):
+        return _group_page(request, group, role, error=LAST_FACILITATOR, status=409)
+    Membership.objects.update_or_create(group=group, user=user, defaults={"role": new_role})
     return redirect("group", group.public_id)
+
+
+def _is_last_facilitator(group, user) -> bool:
+    facilitators = group.memberships.filter(role=Membership.Role.FACILITATOR)
+    return facilitators.count() == 1 and facilitators.filter(user=user).exists()
 
 
 @require_POST
@@ -116,6 +121,8 @@ def member_remove(request, group_id, membership_id):
     membership = get_object_or_404(Membership, pk=membership_id, group=group)
     if group.memberships.count() == 1:
         return _group_page(request, group, role, error=LAST_MEMBER, status=409)
+    if _is_last_facilitator(group, membership.user):
+        return _group_page(request, group, role, error=LAST_FACILITATOR, status=409)
     membership.delete()
     if membership.user_id == request.user.pk:
         return redirect("home")
