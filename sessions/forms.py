@@ -102,9 +102,7 @@ class CauseForm(forms.Form):
         required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
     )
     # One per rendered form: a retried post with the same key adds nothing.
-    key = forms.RegexField(
-        regex=r"\A[A-Za-z0-9_-]{8,40}\Z", required=False, widget=forms.HiddenInput
-    )
+    key = forms.RegexField(regex=SUBMISSION_KEY, required=False, widget=forms.HiddenInput)
 
 
 class ModerationForm(forms.Form):

@@ -96,8 +96,9 @@ class Channel:
         self.woken = 0
 
     def signal(self, audience: str) -> "Wake":
+        """What the audience's streams wait on; whoever sets it also takes it out of `changed`."""
         wake = self.changed.get(audience)
-        if wake is None or wake.is_set():
+        if wake is None:
             wake = self.changed[audience] = Wake()
         return wake
 

@@ -167,10 +167,11 @@ def keeps_the_text(view):
             return view(request, session_id, *args, **kwargs)
         except DatabaseError:
             logger.warning("Database error while saving an answer", exc_info=True)
+            form = CauseForm(request.POST)
             context = {
-                "form": CauseForm(request.POST),
+                "form": form,
                 "error": TRY_AGAIN,
-                "submission_key": _key_of(CauseForm(request.POST)),
+                "submission_key": _key_of(form),
                 "answer_url": reverse("answer", args=[session_id]),
             }
             template = (
