@@ -1,5 +1,7 @@
 """Rate limits and the audience cap: floods get a friendly 429, the room keeps working."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.test import Client
 
@@ -9,10 +11,13 @@ from tests.conftest import join, make_user
 
 
 @pytest.fixture(autouse=True)
-def fresh_limits(db):
+def fresh_limits(db, monkeypatch):
+    """Empty counters, and a clock that stays inside one window: limits count in
+    fixed windows, so attempts that straddle a window's end would be split."""
     from django.core.cache import cache
 
     cache.clear()
+    monkeypatch.setattr(ratelimits, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
 def test_join_attempts_are_limited_per_address(world):
