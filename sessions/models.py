@@ -9,9 +9,11 @@ commit order, and live streams (live.py) can trust the numbers as cursors.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,6 +29,13 @@ def new_public_id() -> str:
 
 def new_participant_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+# The most dots a session may give each participant.
+MAX_DOTS = 20
+ACTOR_MAX_LENGTH = 120
+OWNER_MAX_LENGTH = 120
+NOTES_MAX_LENGTH = 2000
 
 
 class Refused(Exception):
@@ -115,6 +124,19 @@ class Session(models.Model):
         SHOW = "show", _("Show answers at once")
         HOLD = "hold", _("Hold answers for my approval")
 
+    class Phase(models.TextChoices):
+        # The order the facilitator usually takes them in; they may move freely.
+        REVIEW = "review", _("Review")
+        WHY = "why", _("Why?")
+        REFLECT = "reflect", _("Reflect")
+        ACT = "act", _("Act")
+        AGREE = "agree", _("Agree")
+
+    class BoardFilter(models.TextChoices):
+        ALL = "all", _("Every cause")
+        MATTERS = "matters", _("What matters most")
+        CHANGEABLE = "changeable", _("What can change")
+
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField(max_length=120)
@@ -140,6 +162,25 @@ class Session(models.Model):
     )
     # The sequence number of the latest Event: the cursor live streams use.
     last_seq = models.PositiveBigIntegerField(default=0)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.WHY)
+    # Dot votes: how many dots each participant has, and whether several may
+    # go on one cause. Counts stay hidden until the facilitator reveals them.
+    dot_budget = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(MAX_DOTS)]
+    )
+    stack_dots = models.BooleanField(default=False)
+    votes_revealed = models.BooleanField(default=False)
+    # Phones propose actions for the causes that matter most, or for any cause.
+    actions_for_any_cause = models.BooleanField(default=False)
+    board_filter = models.CharField(
+        max_length=10, choices=BoardFilter.choices, default=BoardFilter.ALL
+    )
+    # A round timer the facilitator starts and the projector counts down.
+    timer_ends_at = models.DateTimeField(null=True, blank=True)
+    # The earlier session whose plan this one opens by reviewing.
+    follows = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -161,6 +202,21 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(moderation__in=["show", "hold"]), name="session_moderation_known"
             ),
+            models.CheckConstraint(
+                condition=Q(phase__in=["review", "why", "reflect", "act", "agree"]),
+                name="session_phase_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(dot_budget__gte=1, dot_budget__lte=MAX_DOTS),
+                name="session_dot_budget_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(board_filter__in=["all", "matters", "changeable"]),
+                name="session_board_filter_known",
+            ),
+            models.CheckConstraint(condition=~Q(follows=F("id")), name="session_not_own_follow_up"),
+            # The target of the composite foreign key that keeps a follow-up in its group.
+            models.UniqueConstraint(fields=["group", "id"], name="session_group_id_unique"),
         ]
 
     def __str__(self) -> str:
@@ -237,7 +293,8 @@ class Session(models.Model):
             self.record("settings", moderation=moderation, filter_words=filter_words)
 
     def ask_why(self, cause: Cause | None) -> None:
-        """Make `cause` the focus (None: back to the situation) for every phone."""
+        """Make `cause` the focus (None: back to the situation) for every phone,
+        in the "why?" round."""
         with transaction.atomic():
             self.lock()
             if cause is not None:
@@ -246,9 +303,177 @@ class Session(models.Model):
                     raise Refused(_("That cause belongs to another session."), status=404)
                 if cause.state != Cause.State.VISIBLE:
                     raise Refused(_("Only a cause on the board can be asked about."), status=409)
-            Session.objects.filter(pk=self.pk).update(focus=cause)
+            # Asking "why?" again takes the room back to the "why?" round.
+            Session.objects.filter(pk=self.pk).update(focus=cause, phase=Session.Phase.WHY)
             self.focus = cause
+            self.phase = Session.Phase.WHY
             self.record("focus", cause=cause.pk if cause else None)
+
+    def set_phase(self, phase: str) -> None:
+        """Move the whole room to `phase`: every phone shows what it asks of them."""
+        with transaction.atomic():
+            session = self.lock()
+            if phase == Session.Phase.REVIEW and session.follows_id is None:
+                raise Refused(_("Only a follow-up session has an earlier plan to review."), 409)
+            Session.objects.filter(pk=self.pk).update(phase=phase)
+            self.phase = phase
+            self.record("phase", phase=phase)
+
+    def set_voting(self, dot_budget: int, stack_dots: bool) -> None:
+        """How many dots each person has, and whether several may go on one cause.
+
+        Dots already placed stay; a smaller budget only stops new ones.
+        """
+        with transaction.atomic():
+            self.lock()
+            Session.objects.filter(pk=self.pk).update(dot_budget=dot_budget, stack_dots=stack_dots)
+            self.dot_budget, self.stack_dots = dot_budget, stack_dots
+            self.record("voting", dot_budget=dot_budget, stack_dots=stack_dots)
+
+    def reveal_votes(self, revealed: bool = True) -> None:
+        """Show the counts to everyone (voting stops), or hide them and let voting go on."""
+        with transaction.atomic():
+            self.lock()
+            Session.objects.filter(pk=self.pk).update(votes_revealed=revealed)
+            self.votes_revealed = revealed
+            self.record("reveal" if revealed else "unreveal")
+
+    def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
+        with transaction.atomic():
+            self.lock()
+            Session.objects.filter(pk=self.pk).update(
+                board_filter=board_filter, actions_for_any_cause=actions_for_any_cause
+            )
+            self.board_filter, self.actions_for_any_cause = board_filter, actions_for_any_cause
+            self.record("board", board_filter=board_filter)
+
+    def start_timer(self, seconds: int) -> None:
+        with transaction.atomic():
+            self.lock()
+            ends = timezone.now() + timedelta(seconds=seconds)
+            Session.objects.filter(pk=self.pk).update(timer_ends_at=ends)
+            self.timer_ends_at = ends
+            self.record("timer", seconds=seconds)
+
+    def stop_timer(self) -> None:
+        with transaction.atomic():
+            self.lock()
+            Session.objects.filter(pk=self.pk).update(timer_ends_at=None)
+            self.timer_ends_at = None
+            self.record("timer", seconds=0)
+
+    @property
+    def voting_open(self) -> bool:
+        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_open
+
+    def vote(self, participant: Participant, cause_id: int, dots: int) -> int:
+        """Put `dots` of the participant's dots on a cause (0 takes them all back).
+
+        Setting a number rather than adding one makes a retried request
+        harmless. Returns the dots the participant has left.
+        """
+        with transaction.atomic():
+            session = self.lock()
+            if not session.voting_open:
+                raise Refused(_("Voting is not open right now."), status=409)
+            cause = Cause.objects.filter(pk=cause_id, session_id=self.pk).first()
+            if cause is None:
+                raise Refused(_("That cause is not part of this session."), status=404)
+            if cause.state != Cause.State.VISIBLE:
+                raise Refused(_("That cause is no longer on the board."), status=409)
+            if dots < 0:
+                raise Refused(_("Choose how many dots to put on this cause."))
+            if dots > 1 and not session.stack_dots:
+                raise Refused(_("In this session, each cause can get only one of your dots."))
+            mine = Vote.objects.filter(participant=participant)
+            elsewhere = sum(v.dots for v in mine if v.cause_id != cause_id)
+            if elsewhere + dots > session.dot_budget:
+                raise Refused(
+                    _("You have used all your dots. Take one back from another cause first."),
+                    status=409,
+                )
+            if dots:
+                Vote.objects.update_or_create(
+                    session_id=self.pk,
+                    participant=participant,
+                    cause_id=cause_id,
+                    defaults={"dots": dots},
+                )
+            else:
+                mine.filter(cause_id=cause_id).delete()
+            self.record("vote")
+            return session.dot_budget - elsewhere - dots
+
+    def tally(self) -> dict[int, int]:
+        """Dots per cause, merged causes' dots counted on their target. One query."""
+        rows = self.votes.values_list("cause_id", "cause__merged_into_id", "dots")
+        counts: dict[int, int] = {}
+        for cause_id, merged_into, dots in rows:
+            target = merged_into or cause_id
+            counts[target] = counts.get(target, 0) + dots
+        return counts
+
+    def add_action(
+        self,
+        text: str,
+        cause_ids: list[int],
+        *,
+        author: Participant | None = None,
+        key: str = "",
+    ) -> Action:
+        """A proposed action addressing one or more causes.
+
+        Participants propose only in the "act" phase of an open session, and
+        only for the causes that matter most unless the session allows any;
+        their proposals are moderated like answers. `key` works as in add_cause.
+        """
+        with transaction.atomic():
+            session = self.lock()
+            if author is not None and key:
+                earlier = Action.objects.filter(author=author, submission_key=key).first()
+                if earlier is not None:
+                    if earlier.text != text or set(earlier.cause_ids) != set(cause_ids):
+                        raise Refused(
+                            _("This form was already sent with other words. Please reload."), 409
+                        )
+                    return earlier
+            if author is not None:
+                if not session.join_code:
+                    raise Refused(_("This session is closed: ideas can no longer be sent."), 409)
+                if session.phase != Session.Phase.ACT:
+                    raise Refused(_("The group is not collecting actions right now."), 409)
+            if not cause_ids:
+                raise Refused(_("Choose at least one cause this action addresses."))
+            causes = list(Cause.objects.filter(pk__in=set(cause_ids), session_id=self.pk))
+            if len(causes) != len(set(cause_ids)):
+                raise Refused(_("That cause is not part of this session."), status=404)
+            if any(c.state != Cause.State.VISIBLE for c in causes):
+                raise Refused(_("That cause is no longer on the board."), status=409)
+            if (
+                author is not None
+                and not session.actions_for_any_cause
+                and not all(c.matters_most for c in causes)
+            ):
+                raise Refused(_("Actions are collected for the causes that matter most."), 409)
+            held = author is not None and (
+                session.moderation == Session.Moderation.HOLD
+                or (
+                    session.filter_words
+                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
+                )
+            )
+            action = Action.objects.create(
+                session_id=self.pk,
+                text=text,
+                author=author,
+                state=Action.State.PENDING if held else Action.State.VISIBLE,
+                submission_key=key if author is not None else "",
+            )
+            ActionLink.objects.bulk_create(
+                ActionLink(session_id=self.pk, action=action, cause=c) for c in causes
+            )
+            self.record("action_added", action=action.pk)
+            return action
 
     def add_cause(
         self,
@@ -313,22 +538,26 @@ class Session(models.Model):
             if event is None:
                 raise Refused(_("There is nothing to undo."), status=409)
             undo = event.data["undo"]
-            causes = {c.pk: c for c in self.causes.filter(pk__in=[c["id"] for c in undo["causes"]])}
             parents = self.parent_map()
-            for before in undo["causes"]:
-                cause = causes.get(before["id"])
-                if cause is None or cause.state == Cause.State.WITHDRAWN:
-                    # Its author took it back since: that stands.
-                    causes.pop(before["id"], None)
-                    continue
-                if before["parent_id"] != cause.parent_id:
-                    parents[cause.pk] = before["parent_id"]
-                for field in Cause.UNDOABLE_FIELDS:
-                    setattr(cause, field, before[field])
-            if any(creates_cycle(parents, pk) for pk in causes):
+            restored: list[Cause | Action] = []
+            for model in (Cause, Action):
+                entries = undo.get(model.UNDO_KEY, [])
+                items = {i.pk: i for i in model.objects.filter(pk__in=[e["id"] for e in entries])}
+                for before in entries:
+                    item = items.get(before["id"])
+                    if item is None or item.state == Cause.State.WITHDRAWN:
+                        continue  # Its author took it back since: that stands.
+                    if isinstance(item, Cause) and before["parent_id"] != item.parent_id:
+                        parents[item.pk] = before["parent_id"]
+                    for field in model.UNDOABLE_FIELDS:
+                        setattr(item, field, before[field])
+                    restored.append(item)
+            if any(isinstance(i, Cause) and creates_cycle(parents, i.pk) for i in restored):
                 raise Refused(_("This can no longer be undone: it would make a loop."), 409)
-            for cause in causes.values():
-                cause.save(update_fields=Cause.UNDOABLE_FIELDS)
+            for item in restored:
+                item.save(update_fields=item.UNDOABLE_FIELDS)
+            for action_id, cause_id in undo.get("links_added", []):
+                ActionLink.objects.filter(action_id=action_id, cause_id=cause_id).delete()
             if session.focus_id == undo.get("focus_after"):
                 Session.objects.filter(pk=self.pk).update(focus_id=undo.get("focus_before"))
                 self.focus_id = undo.get("focus_before")
@@ -348,6 +577,26 @@ class Session(models.Model):
         """Every cause's parent id, in one query: enough to check for loops."""
         return dict(self.causes.values_list("id", "parent_id"))
 
+    def earlier_plan(self) -> models.QuerySet[Action]:
+        """The plan this follow-up opens by reviewing: the agreed actions of the
+        session it follows, in plan order, with their links and causes
+        prefetched (two queries when evaluated; none, and empty, if it follows
+        nothing). Each action's `status`, `notes` and `is_overdue` say what
+        became of it.
+        """
+        if self.follows_id is None:
+            return Action.objects.none()
+        return (
+            Action.objects.filter(session_id=self.follows_id, agreed=True)
+            .order_by("plan_order", "id")
+            .prefetch_related(
+                models.Prefetch(
+                    "links",
+                    queryset=ActionLink.objects.select_related("cause").order_by("cause_id"),
+                )
+            )
+        )
+
 
 class Participant(models.Model):
     """Someone on a phone, with no account: the browser keeps `key` in a cookie."""
@@ -359,6 +608,10 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["joined_at"]
+        constraints = [
+            # The target of the composite foreign key that keeps votes in one session.
+            models.UniqueConstraint(fields=["session", "id"], name="participant_session_id_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name or f"Participant {self.pk}"
@@ -400,8 +653,27 @@ class Cause(models.Model):
         MERGED = "merged", _("Merged")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    # What undo puts back (Session.undo).
-    UNDOABLE_FIELDS = ["state", "parent_id", "text", "merged_into_id"]
+    class CanChange(models.TextChoices):
+        UNKNOWN = "", _("Not discussed")
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNSURE = "unsure", _("Not sure")
+
+    class WhoCanChange(models.TextChoices):
+        UNKNOWN = "", _("Not discussed")
+        INSIDE = "inside", _("We can, inside the group")
+        OUTSIDE = "outside", _("Someone outside the group")
+
+    # What undo puts back (Session.undo), under this key of the event's data.
+    UNDO_KEY = "causes"
+    TAG_FIELDS = ["matters_most", "can_change", "who_can_change", "actor", "smaller_part"]
+    UNDOABLE_FIELDS = ["state", "parent_id", "text", "merged_into_id", *TAG_FIELDS]
+    # What reword() says when the wording cannot be changed.
+    GONE = _("This cause is no longer on the board.")
+    EDITED_MEANWHILE = _(
+        "Someone changed this cause while you were editing it. Check the "
+        "wording it has now, then save yours again."
+    )
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="causes")
     # Null: an answer to the situation itself. The parent is always in the same
@@ -422,10 +694,30 @@ class Cause(models.Model):
     # The participant's form submission that made this cause (see add_cause).
     submission_key = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    # Tags the facilitator sets while the group reflects.
+    matters_most = models.BooleanField(default=False)
+    can_change = models.CharField(
+        max_length=10, choices=CanChange.choices, blank=True, default=CanChange.UNKNOWN
+    )
+    who_can_change = models.CharField(
+        max_length=10, choices=WhoCanChange.choices, blank=True, default=WhoCanChange.UNKNOWN
+    )
+    # Who outside the group could change it ("the city council").
+    actor = models.CharField(max_length=ACTOR_MAX_LENGTH, blank=True, default="")
+    # "A smaller part, easier to change."
+    smaller_part = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(can_change__in=["", "yes", "no", "unsure"]),
+                name="cause_can_change_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(who_can_change__in=["", "inside", "outside"]),
+                name="cause_who_can_change_known",
+            ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="cause_not_its_own_parent"),
             models.CheckConstraint(
                 condition=~Q(merged_into=F("id")), name="cause_not_merged_into_itself"
@@ -459,30 +751,8 @@ class Cause(models.Model):
     def is_visible(self) -> bool:
         return self.state == self.State.VISIBLE
 
-    def _moderate(self, kind: str, change, *extra: Cause) -> Event:
-        """Run `change(cause, session)` under the session lock, recording how to undo it."""
-        with transaction.atomic():
-            session = self.session.lock()
-            fresh = Cause.objects.get(pk=self.pk)
-            if fresh.session_id != session.pk:
-                raise Refused(_("That cause belongs to another session."), status=404)
-            touched = [fresh, *(Cause.objects.get(pk=c.pk) for c in extra)]
-            before = [snapshot(c) for c in touched]
-            focus_before = session.focus_id
-            moved = change(fresh, session) or []
-            before += [snapshot(c) for c in moved]
-            focus_after = Session.objects.filter(pk=session.pk).values_list("focus_id", flat=True)
-            for field in Cause.UNDOABLE_FIELDS:
-                setattr(self, field, getattr(fresh, field))
-            return session.record(
-                kind,
-                cause=self.pk,
-                undo={
-                    "causes": before,
-                    "focus_before": focus_before,
-                    "focus_after": focus_after.get(),
-                },
-            )
+    def _moderate(self, kind: str, change) -> Event:
+        return moderate(self, kind, change)
 
     def approve(self) -> Event:
         return self._set_state("approve", self.State.VISIBLE, allowed={self.State.PENDING})
@@ -508,29 +778,12 @@ class Cause(models.Model):
         return self._moderate(kind, change)
 
     def edit(self, text: str, was: str | None = None) -> Event:
-        """New wording; `was` is the wording the editor saw, so that an edit made
-        meanwhile by someone else is not overwritten unseen."""
-
-        def change(cause: Cause, session: Session) -> None:
-            if cause.state in {self.State.MERGED, self.State.WITHDRAWN}:
-                raise Refused(_("This cause is no longer on the board."), status=409)
-            if was is not None and cause.text != was:
-                raise Refused(
-                    _(
-                        "Someone changed this cause while you were editing it. Check the "
-                        "wording it has now, then save yours again."
-                    ),
-                    status=409,
-                )
-            cause.text = text
-            cause.save(update_fields=["text"])
-
-        return self._moderate("edit", change)
+        return reword(self, "edit", text, was)
 
     def merge_into(self, target: Cause) -> Event:
         """Fold this duplicate into `target`: its children follow it there."""
 
-        def change(cause: Cause, session: Session) -> list[Cause]:
+        def change(cause: Cause, session: Session) -> list:
             into = Cause.objects.filter(pk=target.pk, session_id=session.pk).first()
             if into is None:
                 raise Refused(_("That cause is not part of this session."), status=404)
@@ -547,9 +800,30 @@ class Cause(models.Model):
             cause.merged_into = into
             cause.save(update_fields=["state", "merged_into"])
             session.refocus_away_from(cause, to=into)
-            return children
+            # Actions for the duplicate now address the cause it joined.
+            links = [
+                ActionLink(session_id=session.pk, action_id=a, cause=into)
+                for a in cause.action_links.values_list("action_id", flat=True)
+                if not into.action_links.filter(action_id=a).exists()
+            ]
+            ActionLink.objects.bulk_create(links)
+            return [*children, *((link.action_id, into.pk) for link in links)]
 
         return self._moderate("merge", change)
+
+    def tag(self, **tags: Any) -> Event:
+        """Set the reflection tags (TAG_FIELDS) on a cause that is on the board."""
+        unknown = set(tags) - set(self.TAG_FIELDS)
+        assert not unknown, f"not tags: {unknown}"
+
+        def change(cause: Cause, session: Session) -> None:
+            if cause.state != self.State.VISIBLE:
+                raise Refused(_("Only a cause on the board can be tagged."), status=409)
+            for field, value in tags.items():
+                setattr(cause, field, value)
+            cause.save(update_fields=list(tags))
+
+        return self._moderate("tag", change)
 
     def move_under(self, parent: Cause | None) -> Event:
         """Move this cause (and its answers) under `parent`; None: under the situation."""
@@ -600,8 +874,335 @@ def is_descendant(parents: dict[int, int | None], pk: int, *, of: int) -> bool:
     return False
 
 
-def snapshot(cause: Cause) -> dict[str, Any]:
-    return {"id": cause.pk, **{field: getattr(cause, field) for field in Cause.UNDOABLE_FIELDS}}
+def snapshot(item: Cause | Action) -> dict[str, Any]:
+    return {"id": item.pk, **{field: getattr(item, field) for field in item.UNDOABLE_FIELDS}}
+
+
+def reword(item: Cause | Action, kind: str, text: str, was: str | None) -> Event:
+    """New wording for a cause or an action; `was` is the wording the editor
+    saw, so that an edit made meanwhile by someone else is not overwritten unseen."""
+
+    def change(fresh: Cause | Action, session: Session) -> None:
+        if fresh.state in {Cause.State.MERGED, Cause.State.WITHDRAWN}:
+            raise Refused(item.GONE, status=409)
+        if was is not None and fresh.text != was:
+            raise Refused(item.EDITED_MEANWHILE, status=409)
+        fresh.text = text
+        fresh.save(update_fields=["text"])
+
+    return moderate(item, kind, change)
+
+
+def moderate(item: Cause | Action, kind: str, change) -> Event:
+    """Run `change(fresh, session)` under the session lock, recording how to undo it.
+
+    `change` may return other causes or actions it changed (a merge's
+    children), or a list of (action, cause) links it added.
+    """
+    model = type(item)
+    with transaction.atomic():
+        session = item.session.lock()
+        fresh = model.objects.get(pk=item.pk)
+        if fresh.session_id != session.pk:
+            raise Refused(_("That belongs to another session."), status=404)
+        before: dict[str, list] = {model.UNDO_KEY: [snapshot(fresh)]}
+        focus_before = session.focus_id
+        also = change(fresh, session) or []
+        links_added = []
+        for other in also:
+            if isinstance(other, tuple):
+                links_added.append(other)
+            else:
+                before.setdefault(type(other).UNDO_KEY, []).append(snapshot(other))
+        focus_after = Session.objects.filter(pk=session.pk).values_list("focus_id", flat=True)
+        for field in model.UNDOABLE_FIELDS:
+            setattr(item, field, getattr(fresh, field))
+        return session.record(
+            kind,
+            **{model.__name__.lower(): item.pk},
+            undo={
+                **before,
+                "links_added": links_added,
+                "focus_before": focus_before,
+                "focus_after": focus_after.get(),
+            },
+        )
+
+
+class Vote(models.Model):
+    """A participant's dots on one cause."""
+
+    # The cause and the participant are in this session: composite foreign
+    # keys on PostgreSQL, triggers on SQLite (integrity.py).
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="votes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    cause = models.ForeignKey(Cause, on_delete=models.CASCADE, related_name="votes")
+    dots = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            # Also the index for "this participant's dots".
+            models.UniqueConstraint(fields=["participant", "cause"], name="vote_once_per_cause"),
+            models.CheckConstraint(
+                condition=Q(dots__gte=1, dots__lte=MAX_DOTS), name="vote_dots_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dots} on {self.cause_id}"
+
+
+class ActionQuerySet(models.QuerySet["Action"]):
+    def with_causes(self):
+        """Prefetch each action's links with their causes (`cause_ids`, `addressed`)."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "links", queryset=ActionLink.objects.select_related("cause").order_by("cause_id")
+            )
+        )
+
+
+class Action(models.Model):
+    """Something the group could do about one or more causes; agreed ones make the plan."""
+
+    State = Cause.State
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        STARTED = "started", _("Started")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    UNDO_KEY = "actions"
+    UNDOABLE_FIELDS = ["state", "text", "merged_into_id"]
+    GONE = _("This action is no longer on the board.")
+    EDITED_MEANWHILE = _(
+        "Someone changed this action while you were editing it. Check the "
+        "wording it has now, then save yours again."
+    )
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="actions")
+    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
+    author = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    causes = models.ManyToManyField(Cause, through="ActionLink", related_name="actions")
+    submission_key = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The plan: agreed actions, in the order the group chose.
+    agreed = models.BooleanField(default=False)
+    plan_order = models.PositiveIntegerField(null=True, blank=True)
+    # Who will do it: someone of the group, or an outside actor to approach.
+    owner = models.CharField(max_length=OWNER_MAX_LENGTH, blank=True, default="")
+    owner_outside = models.BooleanField(default=False)
+    first_step = models.CharField(max_length=settings.CAUSE_MAX_LENGTH, blank=True, default="")
+    due = models.DateField(null=True, blank=True)
+    # Followed up on the group's page, from one meeting to the next.
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True, default="")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="action_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
+                ),
+                name="action_state_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="merged", merged_into__isnull=False)
+                | (~Q(state="merged") & Q(merged_into__isnull=True)),
+                name="action_merged_has_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["not_started", "started", "done", "dropped"]),
+                name="action_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(agreed=False) | Q(plan_order__isnull=False),
+                name="action_agreed_has_place_in_plan",
+            ),
+            # The target of the composite foreign keys of links and merges.
+            models.UniqueConstraint(fields=["session", "id"], name="action_session_id_unique"),
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="action_submitted_once",
+            ),
+        ]
+        indexes = [
+            # The group page: open actions across a group's sessions.
+            models.Index(fields=["agreed", "status"], name="action_agreed_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def cause_ids(self) -> list[int]:
+        """The causes it addresses. Runs a query unless links were prefetched."""
+        return [link.cause_id for link in self.links.all()]
+
+    @property
+    def addressed(self) -> list[Cause]:
+        """The causes on the board it addresses. Queries unless links come prefetched."""
+        return [link.cause for link in self.links.all() if link.cause.state == Cause.State.VISIBLE]
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.due is not None
+            and self.status in {self.Status.NOT_STARTED, self.Status.STARTED}
+            and self.due < timezone.localdate()
+        )
+
+    def _moderate(self, kind: str, change) -> Event:
+        return moderate(self, kind, change)
+
+    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
+        def change(action: Action, session: Session) -> None:
+            if action.state not in allowed:
+                raise Refused(_("Someone changed this action already. Look again."), status=409)
+            if action.agreed:
+                raise Refused(_("Take this action out of the plan first."), status=409)
+            action.state = state
+            action.save(update_fields=["state"])
+
+        return self._moderate(kind, change)
+
+    def approve(self) -> Event:
+        return self._set_state("action_approve", self.State.VISIBLE, allowed={self.State.PENDING})
+
+    def reject(self) -> Event:
+        return self._set_state("action_reject", self.State.REJECTED, allowed={self.State.PENDING})
+
+    def hide(self) -> Event:
+        return self._set_state("action_hide", self.State.HIDDEN, allowed={self.State.VISIBLE})
+
+    def unhide(self) -> Event:
+        return self._set_state("action_unhide", self.State.VISIBLE, allowed={self.State.HIDDEN})
+
+    def edit(self, text: str, was: str | None = None) -> Event:
+        return reword(self, "action_edit", text, was)
+
+    def merge_into(self, target: Action) -> Event:
+        """Fold this duplicate into `target`, which then addresses the causes of both."""
+
+        def change(action: Action, session: Session) -> list:
+            into = Action.objects.filter(pk=target.pk, session_id=session.pk).first()
+            if into is None:
+                raise Refused(_("That action is not part of this session."), status=404)
+            if into.pk == action.pk:
+                raise Refused(_("An action cannot be merged into itself."))
+            if action.state != self.State.VISIBLE or into.state != self.State.VISIBLE:
+                raise Refused(_("Only actions on the board can be merged."), status=409)
+            if action.agreed:
+                raise Refused(_("Take this action out of the plan before merging it."), 409)
+            have = set(into.links.values_list("cause_id", flat=True))
+            added = [c for c in action.links.values_list("cause_id", flat=True) if c not in have]
+            ActionLink.objects.bulk_create(
+                ActionLink(session_id=session.pk, action=into, cause_id=c) for c in added
+            )
+            action.state = self.State.MERGED
+            action.merged_into = into
+            action.save(update_fields=["state", "merged_into"])
+            return [(into.pk, c) for c in added]
+
+        return self._moderate("action_merge", change)
+
+    def withdraw(self) -> Event:
+        """The author takes their proposal back."""
+        with transaction.atomic():
+            session = self.session.lock()
+            fresh = Action.objects.get(pk=self.pk)
+            if fresh.state not in {self.State.PENDING, self.State.VISIBLE} or fresh.agreed:
+                raise Refused(_("This idea is no longer open to withdraw."), status=409)
+            fresh.state = self.State.WITHDRAWN
+            fresh.save(update_fields=["state"])
+            self.state = fresh.state
+            return session.record("action_withdraw", action=self.pk)
+
+    def agree(self, *, owner: str, owner_outside: bool, first_step: str, due) -> Event:
+        """Put the action in the plan (at the end, if new there): who, first step, when."""
+        with transaction.atomic():
+            session = self.session.lock()
+            fresh = Action.objects.get(pk=self.pk)
+            if fresh.state != self.State.VISIBLE:
+                raise Refused(_("Only an action on the board can go in the plan."), status=409)
+            if not fresh.agreed:
+                last = session.actions.filter(agreed=True).aggregate(models.Max("plan_order"))
+                fresh.plan_order = (last["plan_order__max"] or 0) + 1
+            fresh.agreed = True
+            fresh.owner, fresh.owner_outside = owner, owner_outside
+            fresh.first_step, fresh.due = first_step, due
+            fresh.save()
+            self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_state"})
+            return session.record("plan", action=self.pk)
+
+    def leave_plan(self) -> Event:
+        with transaction.atomic():
+            session = self.session.lock()
+            Action.objects.filter(pk=self.pk).update(agreed=False, plan_order=None)
+            self.agreed, self.plan_order = False, None
+            return session.record("plan", action=self.pk)
+
+    def move_in_plan(self, steps: int) -> Event:
+        """Move up (negative) or down the plan, swapping places with its neighbours."""
+        with transaction.atomic():
+            session = self.session.lock()
+            plan = list(session.actions.filter(agreed=True).order_by("plan_order", "id"))
+            index = next((i for i, a in enumerate(plan) if a.pk == self.pk), None)
+            if index is None:
+                raise Refused(_("This action is not in the plan."), status=409)
+            target = max(0, min(len(plan) - 1, index + steps))
+            plan.insert(target, plan.pop(index))
+            for place, action in enumerate(plan, start=1):
+                if action.plan_order != place:
+                    action.plan_order = place
+                    action.save(update_fields=["plan_order"])
+            return session.record("plan", action=self.pk)
+
+    def follow_up(self, status: str, notes: str) -> Event:
+        """What became of it, between meetings: a status and notes."""
+        with transaction.atomic():
+            session = self.session.lock()
+            if not Action.objects.filter(pk=self.pk, agreed=True).exists():
+                raise Refused(_("This action is no longer in the plan."), status=409)
+            changed = Action.objects.filter(pk=self.pk).values_list("status", flat=True).get()
+            fields: dict[str, Any] = {"status": status, "notes": notes}
+            if changed != status:
+                fields["status_changed_at"] = timezone.now()
+            Action.objects.filter(pk=self.pk).update(**fields)
+            for key, value in fields.items():
+                setattr(self, key, value)
+            return session.record("action_status", action=self.pk)
+
+
+class ActionLink(models.Model):
+    """An action addresses a cause of the same session (composite keys, integrity.py)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="links")
+    cause = models.ForeignKey(Cause, on_delete=models.CASCADE, related_name="action_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action", "cause"], name="action_link_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id} → {self.cause_id}"
 
 
 class Event(models.Model):

@@ -33,7 +33,7 @@ def group_for_facilitator(request, public_id: str) -> Group:
 def session_for_member(request, public_id: str) -> tuple[Session, str]:
     """The session and the user's role in its group; 404 for everyone else."""
     session = (
-        Session.objects.select_related("group", "focus")
+        Session.objects.select_related("group", "focus", "follows")
         .filter(public_id=public_id, group__memberships__user=request.user)
         .annotate_role(request.user)
         .first()
@@ -50,9 +50,28 @@ def session_for_facilitator(request, public_id: str) -> Session:
     return session
 
 
+def _participant_key(request, public_id: str) -> str | None:
+    return request.get_signed_cookie(PARTICIPANT_COOKIE.format(public_id), default=None) or None
+
+
 def participant_for(request, session: Session) -> Participant | None:
     """The participant this browser joined `session` as, if any."""
-    key = request.get_signed_cookie(PARTICIPANT_COOKIE.format(session.public_id), default=None)
-    if not key:
+    key = _participant_key(request, session.public_id)
+    if key is None:
         return None
     return Participant.objects.filter(session=session, key=key).first()
+
+
+def joined_session_pk(request, public_id: str) -> int | None:
+    """The pk of session `public_id` if this browser joined it, else None.
+
+    One small query: a phone's stream asks this on every reconnect.
+    """
+    key = _participant_key(request, public_id)
+    if key is None:
+        return None
+    return (
+        Participant.objects.filter(session__public_id=public_id, key=key)
+        .values_list("session_id", flat=True)
+        .first()
+    )

@@ -17,6 +17,12 @@ class Node:
     children: list["Node"] = field(default_factory=list)
     on_focus_path: bool = False
     is_focus: bool = False
+    # Dots the group put on it (0 until the facilitator reveals the votes).
+    dots: int = 0
+    # On a phone's own page: the dots that participant put on it.
+    mine: int = 0
+    # On the projector in the "act" phase: the actions proposed for it.
+    actions: list = field(default_factory=list)
 
     @property
     def pk(self) -> int:
@@ -36,6 +42,20 @@ class Tree:
     def size(self) -> int:
         return len(self.flat)
 
+    def ranked(self) -> list[Node]:
+        """Causes with dots, most first; ties in the order of the tree."""
+        return sorted((n for n in self.flat if n.dots), key=lambda n: -n.dots)
+
+    def matching(self, board_filter: str) -> list[Node]:
+        """The causes a projector filter keeps, most dots first."""
+        if board_filter == "matters":
+            keep = [n for n in self.flat if n.cause.matters_most]
+        elif board_filter == "changeable":
+            keep = [n for n in self.flat if n.cause.can_change in {"yes", "unsure"}]
+        else:
+            keep = list(self.flat)
+        return sorted(keep, key=lambda n: -n.dots)
+
     @property
     def density(self) -> str:
         """How tightly the projector must set the tree to fit one screen."""
@@ -48,15 +68,15 @@ class Tree:
         return "packed"
 
 
-def load(session: Session, *, with_authors: bool = False) -> Tree:
-    """Build the visible tree of `session`. One query."""
+def load(session: Session, *, with_authors: bool = False, with_votes: bool = False) -> Tree:
+    """Build the visible tree of `session`. One query, two `with_votes`."""
     causes = session.causes.all()
     if with_authors:
         causes = causes.select_related("author")
-    return build(list(causes), session.focus_id)
+    return build(list(causes), session.focus_id, session.tally() if with_votes else None)
 
 
-def build(causes: list[Cause], focus_id: int | None) -> Tree:
+def build(causes: list[Cause], focus_id: int | None, tally: dict[int, int] | None = None) -> Tree:
     by_parent: dict[int | None, list[Cause]] = {}
     by_id = {c.pk: c for c in causes}
     for cause in causes:
@@ -78,7 +98,11 @@ def build(causes: list[Cause], focus_id: int | None) -> Tree:
             if cause.state != Cause.State.VISIBLE:
                 continue
             node = Node(
-                cause, depth, on_focus_path=cause.pk in on_path, is_focus=cause.pk == focus_id
+                cause,
+                depth,
+                on_focus_path=cause.pk in on_path,
+                is_focus=cause.pk == focus_id,
+                dots=tally.get(cause.pk, 0) if tally else 0,
             )
             flat.append(node)
             node.children = grow(cause.pk, depth + 1)
