@@ -1,0 +1,250 @@
+"""The printed summary: what it shows, and the PDF WeasyPrint makes of it.
+
+The browser's summary page and the PDF are the same template
+(templates/sessions/summary.html) with the same print stylesheet, so what an
+organizer sees is what prints. WeasyPrint may read nothing but our own static
+files: `StaticFilesFetcher` refuses every other address, so a cause that reads
+`<img src=file:///etc/passwd>` or `@import url(http://…)` prints as text
+(templates escape it) and, whatever slipped through, fetches nothing.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib import request
+from urllib.parse import unquote, urljoin, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from sessions import tree
+from sessions.models import Action, Cause, Refused, Session
+
+# ?paper= values, and what the PAPER_SIZE setting spells.
+PAPERS = {"a4": "A4", "letter": "Letter"}
+
+# Where {% static %} addresses point while WeasyPrint renders: a name that can
+# never resolve (.invalid is reserved), so only our fetcher ever answers.
+BASE_URL = "https://butwhy.invalid/"
+
+# Past this depth the outline numbers ("1.2.1.3.2.1.4") show the nesting and
+# the indent stays put, so that a deep branch keeps room for its words.
+MAX_INDENT = 5
+
+
+def paper_from(value: str | None) -> str:
+    """The paper for a download: ?paper=a4|letter, or the PAPER_SIZE setting."""
+    if value is None or value == "":
+        return settings.PAPER_SIZE
+    paper = PAPERS.get(value.casefold())
+    if paper is None:
+        raise Refused(gettext_lazy("The paper size can be A4 or Letter."), status=400)
+    return paper
+
+
+@dataclass
+class Item:
+    """A visible cause as the summary prints it: its outline number and its dots."""
+
+    cause: Cause
+    number: str
+    depth: int
+    dots: int
+
+    @property
+    def indent(self) -> int:
+        return min(self.depth, MAX_INDENT)
+
+    @property
+    def tags(self) -> list[str]:
+        """The tags and dots in words, in the language active when the page renders.
+
+        The template writes them after the cause's words, in the same text rather
+        than in a box of their own: WeasyPrint's time grows with every box.
+        """
+        cause, words = self.cause, []
+        if cause.matters_most:
+            words.append("★ " + _("Matters most"))
+        if self.dots:
+            words.append(
+                ngettext("%(count)s dot", "%(count)s dots", self.dots) % {"count": self.dots}
+            )
+        if cause.can_change:
+            words.append(_("Can change: %(answer)s") % {"answer": cause.get_can_change_display()})
+        if cause.who_can_change == Cause.WhoCanChange.INSIDE:
+            words.append(_("We can change it, inside the group"))
+        elif cause.who_can_change == Cause.WhoCanChange.OUTSIDE and cause.actor:
+            words.append(
+                _("Someone outside the group can change it: %(actor)s") % {"actor": cause.actor}
+            )
+        elif cause.who_can_change == Cause.WhoCanChange.OUTSIDE:
+            words.append(_("Someone outside the group can change it"))
+        if cause.smaller_part:
+            words.append(_("A smaller part, easier to change"))
+        return words
+
+
+@dataclass
+class PlanAction:
+    action: Action
+    addresses: list[Item] = field(default_factory=list)
+
+    @property
+    def causes_text(self) -> str:
+        """The causes it addresses, one a line (the table cell keeps line breaks)."""
+        return "\n".join(
+            f"{item.number} {Truncator(item.cause.text).chars(45)}" for item in self.addresses
+        )
+
+
+def summary(session: Session) -> dict:
+    """Everything the summary shows, read at once: five queries, whatever the size.
+
+    Only what is on the board prints: hidden, rejected, pending, merged and
+    withdrawn causes and actions stay out (the JSON export has them all).
+    The session should come with its group (select_related).
+    """
+    # Counts stay hidden until the facilitator reveals them, on paper too.
+    dots = session.tally() if session.votes_revealed else {}
+    items: list[Item] = []
+
+    def number(nodes: list[tree.Node], prefix: str) -> None:
+        for place, node in enumerate(nodes, start=1):
+            label = f"{prefix}{place}"
+            items.append(Item(node.cause, label, node.depth, dots.get(node.pk, 0)))
+            number(node.children, label + ".")
+
+    number(tree.build(list(session.causes.all()), None).roots, "")
+    by_id = {item.cause.pk: item for item in items}
+    order = {item.cause.pk: place for place, item in enumerate(items)}
+
+    actions = []
+    for action in session.actions.filter(state=Action.State.VISIBLE).prefetch_related("links"):
+        linked = sorted((c for c in action.cause_ids if c in by_id), key=order.__getitem__)
+        actions.append(PlanAction(action, [by_id[c] for c in linked]))
+    plan = sorted(
+        (a for a in actions if a.action.agreed), key=lambda a: (a.action.plan_order, a.action.pk)
+    )
+    names = list(session.participants.values_list("name", flat=True))
+    return {
+        "session": session,
+        "items": items,
+        # Ranked by dots; ties keep the tree's order.
+        "matters": sorted((i for i in items if i.cause.matters_most), key=lambda i: -i.dots),
+        "plan": plan,
+        "others": [a for a in actions if not a.action.agreed],
+        "taking_part": len(names),
+        "names": sorted({n for n in names if n}, key=str.casefold)
+        if session.names != Session.Names.ANONYMOUS
+        else [],
+        "voted": any(item.dots for item in items),
+    }
+
+
+def page_words() -> list[str]:
+    """The words of "Page N of M" in the current language, cut around its two numbers.
+
+    The print stylesheet puts the pieces around CSS page counters, page first.
+    A translation that names the total first, or drops a number, prints "3 / 5".
+    """
+    label = _("Page %(page)s of %(pages)s") % {"page": "\0", "pages": "\1"}
+    page, pages = label.find("\0"), label.find("\1")
+    if not 0 <= page < pages:
+        return ["", " / ", ""]
+    return [label[:page], label[page + 1 : pages], label[pages + 1 :]]
+
+
+def filename(session: Session, extension: str, what: str = "") -> str:
+    """A download's name from the title and date, with nothing a file system minds."""
+    title = slugify(session.title, allow_unicode=True)[:60].strip("-_") or "session"
+    day = timezone.localdate(session.created_at).isoformat()
+    return f"{title}-{day}{'-' + what if what else ''}.{extension}"
+
+
+def render_html(context: dict, paper: str) -> str:
+    """The summary page, in the session's language. Reads nothing from the database."""
+    with translation.override(context["session"].language):
+        return render_to_string(
+            "sessions/summary.html",
+            {**context, "paper": paper, "page_words": page_words(), "for_print": True},
+        )
+
+
+def render(context: dict, paper: str) -> bytes:
+    """The PDF of `summary(session)` on A4 or Letter paper.
+
+    About a second of CPU for a few pages: call it off the event loop (the
+    summary view runs it in a worker thread). It reads nothing from the database.
+    """
+    return write_pdf(render_html(context, paper))
+
+
+def write_pdf(html: str) -> bytes:
+    """WeasyPrint, reading nothing but our static files."""
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf()
+
+
+class NotOurs(ValueError):
+    """An address the summary may not read."""
+
+
+def static_file(url: str) -> Path:
+    """The file of ours that `url` names under STATIC_URL, or NotOurs."""
+    prefix = urljoin(BASE_URL, settings.STATIC_URL)
+    if not url.startswith(prefix):
+        raise NotOurs(f"not one of our static files: {url[:200]!r}")
+    parts = urlsplit(url)
+    if parts.query:
+        raise NotOurs(f"static files take no query: {url[:200]!r}")
+    name = unquote(url[len(prefix) :].partition("#")[0])
+    if (
+        not name
+        or "\\" in name
+        or "\0" in name
+        or name.startswith("/")
+        or posixpath.normpath(name) != name
+        or name.split("/")[0] == ".."
+    ):
+        raise NotOurs(f"not a plain static path: {url[:200]!r}")
+    found = finders.find(name)
+    if found is None and settings.STATIC_ROOT:
+        collected = Path(settings.STATIC_ROOT) / name
+        found = str(collected) if collected.is_file() else None
+    if found is None:
+        raise NotOurs(f"no such static file: {name!r}")
+    return Path(found)
+
+
+class StaticFilesFetcher(URLFetcher):
+    """Serves WeasyPrint our own static files, from disk, and nothing else.
+
+    Every other address (file:, http:, data:, another host, a path that climbs
+    out of the static folders) raises, so WeasyPrint skips it with a warning.
+    """
+
+    def __init__(self) -> None:
+        # Not URLFetcher's: its handlers open the network and the disk, and
+        # building them (an SSL context) costs a fifth of a second per PDF.
+        request.OpenerDirector.__init__(self)
+        self._timeout = 0
+        self._http_headers: dict[str, str] = {}
+        self._allowed_protocols: list[str] = []
+        self._fail_on_errors = False
+        self._request = None
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        path = static_file(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
