@@ -9,7 +9,7 @@ export CHROMIUM
 
 WORKERS ?= 2
 
-.PHONY: run test lint serve
+.PHONY: run test lint serve translations messages static
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@
 
-run: $(STAMP)
+# The translations are committed as .po files and compiled here, in pure
+# Python: no GNU gettext needed (manage.py makemessages, for maintainers, does).
+translations: $(STAMP)
+	$(BIN)/python manage.py compiletranslations -v0
+
+# Static files with hashed names and gzipped copies (butwhy/static.py).
+static: $(STAMP)
+	$(BIN)/python manage.py collectstatic --noinput -v0
+
+# Maintainers, after changing a message in the code (needs GNU gettext's
+# xgettext): update the .po files, translate what they mark, commit them.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l en -l es -l fr -l ar --no-obsolete \
+		--add-location=file --ignore=tests --ignore=bench --ignore=staticfiles \
+		--ignore=test-artifacts
+
+run: translations static
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demo --port $(PORT)
@@ -25,7 +41,7 @@ run: $(STAMP)
 		--timeout-graceful-shutdown 3 --no-access-log
 
 # Production: several server processes sharing one PostgreSQL (DATABASE_URL).
-serve: $(STAMP)
+serve: translations static
 	@test -n "$(DATABASE_URL)" || { echo "make serve needs DATABASE_URL=postgres://..."; exit 1; }
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py createcachetable
@@ -38,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-test: lint
+test: lint translations
 	@test -x "$(CHROMIUM)" || { echo "The browser tests need Chromium at $(CHROMIUM)."; \
 		echo "Install it with: apt-get install -y chromium   (or set CHROMIUM=/path/to/chromium)"; exit 1; }
 	$(BIN)/python -m pytest

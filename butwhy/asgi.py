@@ -1,14 +1,149 @@
+"""The ASGI application: Django, with the phones' live streams served in front of it.
+
+A thousand phones each hold a stream open for the whole meeting. Through
+Django's request handling, every open stream keeps an OS thread (its
+`MiddlewareMixin` middleware runs in a thread-sensitive executor that lives as
+long as the response) and every reconnect pays for the whole middleware stack.
+So `phone_streams` answers `GET /p/<id>/stream/` itself: the view's own
+permission check (`phone_stream_session`) runs in the shared executor, the
+response is the view's own (`live.stream_response`) with the headers of the
+middleware that only adds headers, and its chunks go straight to the client.
+
+Whatever it would not answer exactly as Django does goes to Django: a poll, a
+disallowed host, an https redirect, a refused cookie or an unknown session
+(the 403 and 404 pages), any error. The view stays the path of the test client
+and of the other audiences' streams (projectors and consoles are few, and log in).
+"""
+
+import asyncio
+import functools
+import io
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
-from django.conf import settings  # noqa: E402  (after setup)
+from asgiref.sync import sync_to_async  # noqa: E402  (after setup)
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import DisallowedHost, SuspiciousOperation  # noqa: E402
+from django.core.handlers.asgi import ASGIRequest  # noqa: E402
+from django.urls import Resolver404, resolve  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
+
+from sessions import live  # noqa: E402
+from sessions.views import participating  # noqa: E402
+
+# Of settings.MIDDLEWARE, those that only check a request (an https redirect)
+# and add headers to a response: a stream served here gets the same headers.
+HEADER_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+)
+
+
+@functools.cache
+def header_middleware() -> list:
+    return [
+        import_string(path)(get_response=lambda request: None)
+        for path in settings.MIDDLEWARE
+        if path in HEADER_MIDDLEWARE
+    ]
+
+
+# The view's permission check, in the shared executor: a few threads, so a
+# few database connections, however many phones reconnect at once.
+check = sync_to_async(live.check, thread_sensitive=False)
+
+
+class Delegate(Exception):
+    """Django answers this request."""
+
+
+def phone_streams(application):
+    """Serve phones' streams; hand everything else to `application`."""
+
+    async def app(scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope.get("method") == "GET" and path.startswith("/p/") and path.endswith("/stream/"):
+            try:
+                response, request = await open_phone_stream(scope)
+            except Delegate:
+                pass
+            else:
+                await serve(response, request, receive, send)
+                return
+        await application(scope, receive, send)
+
+    return app
+
+
+async def open_phone_stream(scope):
+    request = ASGIRequest(scope, io.BytesIO())
+    try:
+        match = resolve(request.path_info)
+        request.get_host()  # ALLOWED_HOSTS
+        polling = "poll" in request.GET
+        cursor = live.cursor_from(request)
+    except (Resolver404, DisallowedHost, SuspiciousOperation):  # too many fields, say
+        raise Delegate from None
+    if match.func is not participating.phone_stream or polling:
+        raise Delegate
+    for middleware in header_middleware():
+        if hasattr(middleware, "process_request") and middleware.process_request(request):
+            raise Delegate
+    find = functools.partial(participating.phone_stream_session, request, **match.kwargs)
+    try:
+        session_pk = await check(find)
+    except Exception:  # 403, 404, a database error: Django's pages and logging
+        raise Delegate from None
+    response = live.stream_response(session_pk, participating.phone_audience(request), cursor)
+    for middleware in reversed(header_middleware()):
+        response = middleware.process_response(request, response)
+    return response, request
+
+
+async def serve(response, request, receive, send):
+    """Send the stream until it ends or the client goes away."""
+
+    async def pump():
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": [
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in response.items()
+                ],
+            }
+        )
+        async for chunk in response.streaming_content:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def hang_up():
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    pumping = asyncio.ensure_future(pump())
+    listening = asyncio.ensure_future(hang_up())
+    try:
+        await asyncio.wait((pumping, listening), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        # Cancelling the pump closes the stream, which leaves its channel.
+        for task in (pumping, listening):
+            task.cancel()
+        await asyncio.gather(pumping, listening, return_exceptions=True)
+    if not pumping.cancelled() and pumping.exception() is not None:
+        raise pumping.exception()
+
+
+application = phone_streams(django_application)
 
 if settings.SERVE_STATIC:
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from butwhy.static import StaticFiles
 
-    application = ASGIStaticFilesHandler(application)
+    application = StaticFiles(application)

@@ -40,6 +40,17 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """One of `choices`, matched without regard to case, as the list spells it."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    for choice in choices:
+        if value.casefold() == choice.casefold():
+            return choice
+    raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+
+
 def database_from_url(url: str) -> dict:
     """Turn postgres://user:password@host:port/name or sqlite:///path into DATABASES."""
     parts = urlsplit(url)
@@ -54,8 +65,21 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            # Streams must not pin a connection while they wait (see live.py).
+            # Streams must not pin a connection while they wait (see live.py):
+            # each request, check and render takes one from the process's pool
+            # and gives it back at once, so a process holds at most max_size,
+            # however many phones, and a reconnecting room does not wait for
+            # PostgreSQL to start a backend per phone.
             "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": True,  # a pooled connection may outlive a database restart
+            "OPTIONS": {
+                "pool": {
+                    "min_size": 0,
+                    "max_size": env_int("DATABASE_POOL_SIZE", 10),
+                    "max_idle": 60,
+                    "timeout": 10,
+                }
+            },
         }
     if parts.scheme == "sqlite":
         # sqlite:///relative.db, sqlite:////absolute/path.db, sqlite://host/absolute.db
@@ -170,11 +194,23 @@ LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("ar", 
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Compiled from the committed .po files by `manage.py compiletranslations`
+# (make run, make test and make serve do it).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language pickers' choice (phones, console): kept for a year, read by
+# the server only.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Hashed names and gzipped copies, made by collectstatic (butwhy/static.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "butwhy.static.CompressedManifestStorage"},
+}
 # The ASGI server serves our static files itself, so the app works on a
 # laptop with no web server in front and no internet.
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
@@ -185,6 +221,7 @@ if HTTPS:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -234,6 +271,9 @@ SESSION_RETENTION_DAYS = env_int("SESSION_RETENTION_DAYS", 365)
 
 # More words the word filter holds for approval, comma-separated.
 WORD_FILTER_EXTRA = [w.strip() for w in env_str("WORD_FILTER_EXTRA", "").split(",") if w.strip()]
+
+# The printed summary's paper (sessions/pdf.py); ?paper=letter|a4 chooses per download.
+PAPER_SIZE = env_choice("PAPER_SIZE", "A4", ["A4", "Letter"])
 
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280

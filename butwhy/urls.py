@@ -20,12 +20,15 @@ register_converter(PublicId, "pid")
 
 session = "s/<pid:session_id>/"
 cause = session + "causes/<int:cause_id>/"
+action = session + "actions/<int:action_id>/"
 
 urlpatterns = [
     path("", organizing.home, name="home"),
     path("accounts/login/", organizing.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # The language pickers post here (Django's set_language): a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Organizing
     path("groups/new/", organizing.group_create, name="group_create"),
     path("g/<pid:group_id>/", organizing.group_detail, name="group"),
@@ -37,6 +40,18 @@ urlpatterns = [
     ),
     path("g/<pid:group_id>/delete/", organizing.group_delete, name="group_delete"),
     path("g/<pid:group_id>/sessions/new/", organizing.session_create, name="session_create"),
+    path(
+        "g/<pid:group_id>/actions/<int:action_id>/",
+        organizing.action_follow_up,
+        name="action_follow_up",
+    ),
+    path(session + "copy/", organizing.session_copy, name="session_copy"),
+    # Summaries and exports
+    path(session + "summary/", organizing.summary, name="summary"),
+    path("s/<pid:session_id>/summary.pdf", organizing.summary_pdf, name="summary_pdf"),
+    path("s/<pid:session_id>/causes.csv", organizing.causes_csv, name="causes_csv"),
+    path("s/<pid:session_id>/actions.csv", organizing.actions_csv, name="actions_csv"),
+    path("s/<pid:session_id>/export.json", organizing.export_json, name="export_json"),
     # Facilitating
     path(session + "console/", facilitating.console, name="console"),
     path(session + "console/stream/", facilitating.console_stream, name="console_stream"),
@@ -56,6 +71,27 @@ urlpatterns = [
     path(cause + "edit/", facilitating.edit_cause, name="edit_cause"),
     path(cause + "merge/", facilitating.merge_cause, name="merge_cause"),
     path(cause + "move/", facilitating.move_cause, name="move_cause"),
+    path(cause + "tags/", facilitating.tag_cause, name="tag_cause"),
+    path(cause + "matters/", facilitating.matters_most, name="matters_most"),
+    path(session + "phase/", facilitating.set_phase, name="phase"),
+    path(session + "voting/", facilitating.set_voting, name="voting"),
+    path(session + "votes/reveal/", facilitating.reveal_votes, name="reveal_votes"),
+    path(session + "votes/hide/", facilitating.hide_votes, name="hide_votes"),
+    path(session + "board/", facilitating.set_board, name="board"),
+    path(session + "timer/", facilitating.start_timer, name="start_timer"),
+    path(session + "timer/stop/", facilitating.stop_timer, name="stop_timer"),
+    path(session + "actions/", facilitating.add_action, name="add_action"),
+    path(action, facilitating.action_detail, name="action"),
+    path(action + "approve/", facilitating.approve_action, name="approve_action"),
+    path(action + "reject/", facilitating.reject_action, name="reject_action"),
+    path(action + "hide/", facilitating.hide_action, name="hide_action"),
+    path(action + "unhide/", facilitating.unhide_action, name="unhide_action"),
+    path(action + "edit/", facilitating.edit_action, name="edit_action"),
+    path(action + "merge/", facilitating.merge_action, name="merge_action"),
+    path(action + "agree/", facilitating.agree_action, name="agree_action"),
+    path(action + "leave-plan/", facilitating.leave_plan, name="leave_plan"),
+    path(action + "up/", facilitating.plan_up, name="plan_up"),
+    path(action + "down/", facilitating.plan_down, name="plan_down"),
     # Presenting
     path(session + "present/", presenting.present, name="present"),
     path(session + "present/stream/", presenting.present_stream, name="present_stream"),
@@ -71,4 +107,11 @@ urlpatterns = [
         name="withdraw",
     ),
     path("p/<pid:session_id>/stream/", participating.phone_stream, name="phone_stream"),
+    path("p/<pid:session_id>/votes/", participating.vote, name="vote"),
+    path("p/<pid:session_id>/actions/", participating.propose_action, name="propose_action"),
+    path(
+        "p/<pid:session_id>/actions/<int:action_id>/withdraw/",
+        participating.withdraw_action,
+        name="withdraw_action",
+    ),
 ]

@@ -18,14 +18,19 @@ needs anyway, so catching up and connecting are the same path.
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
+
+if TYPE_CHECKING:
+    from sessions.models import Session
 
 logger = logging.getLogger(__name__)
 
@@ -285,14 +290,25 @@ def publish(session_pk: int, seq: int) -> None:
         hub.loop.call_soon_threadsafe(hub.wake, session_pk, seq)
 
 
+# How long a browser waits before reconnecting a cut stream, in ms: a range,
+# so that a thousand phones cut by a restart do not all come back in the same
+# millisecond, and then again two seconds later, in step.
+RETRY_MS = (1000, 3000)
+
+
+def hello() -> bytes:
+    """The first chunk: a reconnect delay for this stream, and "hello", which
+    tells the client that the stream flows (a buffering proxy would hold it
+    back: the client then polls instead)."""
+    return f"retry: {random.randint(*RETRY_MS)}\nevent: hello\ndata: \n\n".encode()
+
+
 async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIterator[bytes]:
     """The body of one SSE response: a snapshot if the client needs one, then changes."""
     hub = Hub.for_running_loop()
     channel = hub.join(session_pk, audience)
     try:
-        # "hello" tells the client that the stream flows (a buffering proxy
-        # would hold it back: the client then polls instead).
-        yield b"retry: 2000\nevent: hello\ndata: \n\n"
+        yield hello()
         while True:
             waiting = channel.signal(audience)
             message = await channel.current(audience)
@@ -319,26 +335,37 @@ def cursor_from(request) -> int | None:
     return None
 
 
+def check(find_session: "Callable[[], Session | int]") -> int:
+    """The pk of the session `find_session()` returns (or raises for), for a stream.
+
+    Run it in a thread: its database connection is closed right after, so
+    the open stream holds none.
+    """
+    try:
+        found = find_session()
+        return found if isinstance(found, int) else found.pk
+    finally:
+        release_connections()
+
+
 async def respond(request, audience: str, find_session) -> HttpResponse | StreamingHttpResponse:
     """Open an SSE response for the session `find_session()` returns (or raises for).
 
-    The permission check runs in a thread whose database connection is closed
-    right after, so the open stream holds none.
+    Through Django, the check runs in the request's own thread (the one
+    its middleware ran in). butwhy/asgi.py serves phones' streams without
+    Django's request handling and runs the same check in the shared executor.
     """
-
-    def check() -> int:
-        try:
-            return find_session().pk
-        finally:
-            release_connections()
-
-    session_pk = await sync_to_async(check)()
+    session_pk = await sync_to_async(check)(find_session)
     if "poll" in request.GET:
         return await sync_to_async(poll, thread_sensitive=False)(
             session_pk, audience, cursor_from(request)
         )
+    return stream_response(session_pk, audience, cursor_from(request))
+
+
+def stream_response(session_pk: int, audience: str, cursor: int | None) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        stream(session_pk, audience, cursor_from(request)), content_type="text/event-stream"
+        stream(session_pk, audience, cursor), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

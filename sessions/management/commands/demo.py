@@ -1,8 +1,10 @@
 """Create a demo facilitator, group and open session if the database is empty,
 then print how to log in and the address phones on this network should open."""
 
+import io
 import secrets
 
+import segno
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -64,6 +66,12 @@ class Command(BaseCommand):
         if password and User.objects.filter(username=USERNAME).exists():
             self.stdout.write(f"  Demo login              {USERNAME} / {password}")
         self.stdout.write(f"  Phones on this network  {base}/join/")
+        if host or settings.PUBLIC_URL:
+            # For a laptop on a hotspot with no internet: phones scan this.
+            self.stdout.write("  Or scan:")
+            drawing = io.StringIO()
+            segno.make(f"{base}/join/", error="m").terminal(out=drawing, compact=True, border=2)
+            self.stdout.write(drawing.getvalue(), ending="")
         if session:
             self.stdout.write(f"  Demo session code       {session.spaced_join_code}")
         if not host:
