@@ -6,7 +6,17 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from sessions import joincodes, text
-from sessions.models import Group, Membership, Session
+from sessions.models import (
+    ACTOR_MAX_LENGTH,
+    MAX_DOTS,
+    NOTES_MAX_LENGTH,
+    OWNER_MAX_LENGTH,
+    Action,
+    Cause,
+    Group,
+    Membership,
+    Session,
+)
 
 SUBMISSION_KEY = re.compile(r"\A[A-Za-z0-9_-]{8,40}\Z")
 
@@ -34,22 +44,46 @@ class TypedText(forms.CharField):
 
 
 class GroupForm(forms.ModelForm):
-    name = TypedText(max_length=120, label=_("Group name"))
+    name = TypedText(max_length=120, label=_("Group name"), widget=forms.TextInput({"dir": "auto"}))
 
     class Meta:
         model = Group
         fields = ["name"]
 
 
+class SessionChoiceField(forms.ModelChoiceField):
+    """A session of one group, chosen by its public id (never its sequential pk)."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, to_field_name="public_id", **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.title} ({obj.created_at:%Y-%m-%d})"
+
+
 class SessionForm(forms.ModelForm):
-    title = TypedText(max_length=120, label=_("Title"))
+    title = TypedText(max_length=120, label=_("Title"), widget=forms.TextInput({"dir": "auto"}))
     situation = TypedText(
         max_length=1000,
         multiline=True,
         label=_("The situation"),
         help_text=_("What the group will ask “why?” about, in a sentence or two."),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
+    # Only the group's own sessions are choices: another group's is "not a valid choice".
+    follows = SessionChoiceField(
+        Session.objects.none(),
+        required=False,
+        label=_("Follows up on"),
+        empty_label=_("Nothing: a new topic"),
+        help_text=_("A follow-up session opens by reviewing that session's plan."),
+    )
+
+    def __init__(self, *args, group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        follows = self.fields["follows"]
+        assert isinstance(follows, SessionChoiceField)
+        follows.queryset = group.sessions.all()
 
     class Meta:
         model = Session
@@ -62,6 +96,7 @@ class SessionForm(forms.ModelForm):
             "moderation",
             "filter_words",
             "max_participants",
+            "follows",
         ]
         help_texts = {"max_participants": _("Leave empty for no limit.")}
         labels = {
@@ -167,3 +202,171 @@ class CauseChoiceForm(forms.Form):
         target = self.fields["target"]
         assert isinstance(target, forms.TypedChoiceField)
         target.choices = options
+
+
+class PhaseForm(forms.Form):
+    phase = forms.ChoiceField(choices=Session.Phase.choices)
+
+
+class VotingForm(forms.Form):
+    dot_budget = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_DOTS,
+        label=_("Dots for each person"),
+        error_messages={
+            "min_value": _("Give each person at least one dot."),
+            "max_value": _("Give each person at most %(limit_value)s dots."),
+            "invalid": _("Write the number of dots as a whole number."),
+            "required": _("Write the number of dots."),
+        },
+    )
+    stack_dots = forms.BooleanField(required=False, label=_("Several dots on one cause"))
+
+
+class BoardForm(forms.Form):
+    board_filter = forms.ChoiceField(choices=Session.BoardFilter.choices)
+    actions_for_any_cause = forms.BooleanField(required=False)
+
+
+class TagForm(forms.Form):
+    matters_most = forms.BooleanField(required=False, label=_("Matters most"))
+    can_change = forms.ChoiceField(
+        choices=Cause.CanChange.choices, required=False, label=_("Can it change?")
+    )
+    who_can_change = forms.ChoiceField(
+        choices=Cause.WhoCanChange.choices, required=False, label=_("Who can change it?")
+    )
+    actor = TypedText(
+        max_length=ACTOR_MAX_LENGTH,
+        required=False,
+        label=_("Which actor (for example “the city council”)"),
+    )
+    smaller_part = forms.BooleanField(required=False, label=_("A smaller part, easier to change"))
+
+
+class IdListField(forms.Field):
+    """Several ids from checkboxes; whether they belong to the session is the model's to say."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Choose at least one cause this action addresses."),
+        "invalid": _("Choose the causes from the list."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        if not isinstance(value, list | tuple) or len(value) > 100:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            ids = [int(v) for v in value]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(not 0 < i < 2**63 for i in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return list(dict.fromkeys(ids))
+
+
+class ActionForm(forms.Form):
+    text = TypedText(
+        max_length=settings.CAUSE_MAX_LENGTH,
+        label=_("Your idea for an action"),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": settings.CAUSE_MAX_LENGTH}),
+    )
+    causes = IdListField()
+    key = forms.RegexField(regex=SUBMISSION_KEY, required=False, widget=forms.HiddenInput)
+
+
+class VoteForm(forms.Form):
+    cause = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    dots = forms.IntegerField(min_value=0, max_value=MAX_DOTS)
+
+
+class AgreeForm(forms.Form):
+    owner = TypedText(
+        max_length=OWNER_MAX_LENGTH,
+        label=_("Who will do it"),
+        error_messages={
+            "required": _("Write who will do it: a person of the group, or who to approach."),
+            "max_length": _(
+                "Please keep it to %(limit_value)d characters (this has %(show_value)d)."
+            ),
+        },
+    )
+    owner_outside = forms.BooleanField(
+        required=False, label=_("Someone outside the group, to approach")
+    )
+    first_step = TypedText(
+        max_length=settings.CAUSE_MAX_LENGTH, required=False, label=_("First step")
+    )
+    due = forms.DateField(
+        required=False,
+        label=_("By when"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Write the date like 2026-12-31.")},
+    )
+
+    def clean_due(self):
+        due = self.cleaned_data["due"]
+        if due is not None and not 2000 <= due.year <= 2100:
+            raise forms.ValidationError(_("Choose a date between 2000 and 2100."))
+        return due
+
+
+class ActionChoiceForm(forms.Form):
+    """Pick another action of the session (merge into)."""
+
+    target = forms.TypedChoiceField(coerce=int, empty_value=None, label=_("Merge into"))
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        target = self.fields["target"]
+        assert isinstance(target, forms.TypedChoiceField)
+        target.choices = [(action.pk, action.text) for action in choices]
+
+
+class TimerForm(forms.Form):
+    minutes = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        error_messages={
+            "min_value": _("Set the timer to at least one minute."),
+            "max_value": _("Set the timer to at most an hour."),
+            "invalid": _("Write the minutes as a whole number."),
+            "required": _("Write how many minutes."),
+        },
+    )
+
+
+class FollowUpForm(forms.Form):
+    """What became of an agreed action since the meeting (Action.follow_up)."""
+
+    status = forms.ChoiceField(choices=Action.Status.choices, label=_("Status"))
+    notes = TypedText(
+        max_length=NOTES_MAX_LENGTH,
+        multiline=True,
+        required=False,
+        label=_("Notes"),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTES_MAX_LENGTH, "dir": "auto"}),
+    )
+
+
+class CopySessionForm(forms.Form):
+    """Run a session's situation and settings again, here or with another group."""
+
+    group = forms.ModelChoiceField(
+        Group.objects.none(),
+        to_field_name="public_id",
+        empty_label=None,
+        label=_("Group"),
+        help_text=_("Any group where you are a facilitator."),
+    )
+    title = TypedText(max_length=120, label=_("Title"), widget=forms.TextInput({"dir": "auto"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        group = self.fields["group"]
+        assert isinstance(group, forms.ModelChoiceField)
+        group.queryset = Group.objects.filter(
+            memberships__user=user, memberships__role=Membership.Role.FACILITATOR
+        )

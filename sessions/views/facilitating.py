@@ -1,76 +1,152 @@
 """The facilitator's console: open and close, moderate, ask "But why?"."""
 
+import functools
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from sessions import live, tree
-from sessions.forms import CauseChoiceForm, CauseForm, EditCauseForm, ModerationForm
-from sessions.models import Cause, Refused, Session
+from sessions import live, plans, tree
+from sessions.forms import (
+    ActionChoiceForm,
+    ActionForm,
+    AgreeForm,
+    BoardForm,
+    CauseChoiceForm,
+    CauseForm,
+    EditCauseForm,
+    ModerationForm,
+    PhaseForm,
+    TagForm,
+    TimerForm,
+    VotingForm,
+)
+from sessions.models import Action, Cause, Refused, Session
 from sessions.permissions import session_for_facilitator
 
 UNDO_LABELS = {
-    "approve": "approving",
-    "reject": "rejecting",
-    "hide": "hiding",
-    "unhide": "showing again",
-    "edit": "editing",
-    "merge": "merging",
-    "move": "moving",
+    "approve": _("approving"),
+    "reject": _("rejecting"),
+    "hide": _("hiding"),
+    "unhide": _("showing again"),
+    "edit": _("editing"),
+    "merge": _("merging"),
+    "move": _("moving"),
+    "tag": _("tagging"),
+    "action_approve": _("approving"),
+    "action_reject": _("rejecting"),
+    "action_hide": _("hiding"),
+    "action_unhide": _("showing again"),
+    "action_edit": _("editing"),
+    "action_merge": _("merging"),
 }
 
 
+TIMER_CHOICES = [1, 2, 3, 5, 10, 15]
+
+
 def console_context(session: Session) -> dict:
-    """Everything the console's live regions show. Four queries, whatever the tree."""
+    """Everything the console's live regions show.
+
+    Four queries in the "why?" phase, whatever the tree; each later phase adds
+    what it shows (votes, actions, the earlier plan), again a fixed number.
+    """
     causes = list(session.causes.select_related("author"))
-    built = tree.build(causes, session.focus_id)
+    revealed = session.votes_revealed
+    built = tree.build(causes, session.focus_id, session.tally() if revealed else None)
     last_undoable = (
         session.events.filter(undone=False, data__has_key="undo").order_by("-seq").first()
     )
-    undo_target = None
-    if last_undoable:
-        undo_target = next((c for c in causes if c.pk == last_undoable.data.get("cause")), None)
-    return {
+    context = {
         "session": session,
         "tree": built,
         "hidden": [c for c in causes if c.state == Cause.State.HIDDEN],
         "joined": session.participants.count(),
         "undo": last_undoable,
         "undo_label": UNDO_LABELS.get(last_undoable.kind, "") if last_undoable else "",
-        "undo_target": undo_target,
+        "undo_target": None,
+        "timer_choices": TIMER_CHOICES,
     }
+    phase = session.phase
+    if phase == Session.Phase.REFLECT:
+        votes = list(session.votes.values_list("participant_id", "dots"))
+        context["voters"] = len({participant for participant, _dots in votes})
+        context["dots_placed"] = sum(dots for _participant, dots in votes)
+    actions = None
+    if phase in {Session.Phase.ACT, Session.Phase.AGREE} or (
+        last_undoable and "action" in last_undoable.data
+    ):
+        actions = plans.load(session, with_authors=True)
+        context["actions"] = actions
+        context["matters"] = [n for n in built.flat if n.cause.matters_most]
+    if phase == Session.Phase.REVIEW:
+        context["earlier_plan"] = list(session.earlier_plan())
+    if last_undoable:
+        if "action" in last_undoable.data and actions is not None:
+            every = [*actions.visible, *actions.pending, *actions.hidden]
+            wanted = last_undoable.data["action"]
+            context["undo_target"] = next((a for a in every if a.pk == wanted), None)
+        else:
+            wanted = last_undoable.data.get("cause")
+            context["undo_target"] = next((c for c in causes if c.pk == wanted), None)
+    return context
 
 
 @live.renderer("console")
-def render_console(session_pk: int) -> tuple[int, str]:
+def render_console(session_pk: int, language: str = "") -> tuple[int, str]:
+    """The console's live regions, in `language` (the session's if none)."""
     from django.template.loader import render_to_string
 
     session = Session.objects.select_related("group", "focus").get(pk=session_pk)
-    html = render_to_string("sessions/console.html#live", console_context(session))
+    with translation.override(language or session.language):
+        html = render_to_string("sessions/console.html#live", console_context(session))
     return session.last_seq, html
 
 
+# The console follows its facilitator's language (the picker, or the
+# browser's): one audience per language, rendered once for each in use.
+for _code, _name in settings.LANGUAGES:
+    live.renderer(f"console:{_code}")(functools.partial(render_console, language=_code))
+
+
 def _console(
-    request, session: Session, *, error: str = "", add_form=None, status: int = 200
+    request,
+    session: Session,
+    *,
+    error: str = "",
+    add_form=None,
+    action_form=None,
+    refresh: tuple[str, ...] = (),
+    status: int = 200,
 ) -> HttpResponse:
+    """The console page, or (htmx) its live regions plus the forms named in `refresh`."""
     context = console_context(session)
-    context.update(error=error, add_form=add_form or CauseForm())
+    context.update(
+        error=error,
+        add_form=add_form or CauseForm(),
+        action_form=action_form or ActionForm(),
+        refresh=refresh,
+    )
     template = "sessions/console.html#respond" if request.htmx else "sessions/console.html"
     return render(request, template, context, status=status)
 
 
-def _respond(request, session: Session, action: Callable[[], object]) -> HttpResponse:
+def _respond(
+    request, session: Session, action: Callable[[], object], refresh: tuple[str, ...] = ()
+) -> HttpResponse:
     """Run a console action; answer with the console (htmx) or a redirect to it."""
     try:
         action()
     except Refused as refusal:
         return _console(request, session, error=refusal.message, status=refusal.status)
     if request.htmx:
-        return _console(request, session)
+        return _console(request, session, refresh=refresh)
     return redirect("console", session.public_id)
 
 
@@ -87,7 +163,9 @@ def console(request, session_id):
 @login_required
 async def console_stream(request, session_id):
     return await live.respond(
-        request, "console", lambda: session_for_facilitator(request, session_id)
+        request,
+        f"console:{request.LANGUAGE_CODE}",
+        lambda: session_for_facilitator(request, session_id),
     )
 
 
@@ -111,7 +189,7 @@ def set_moderation(request, session_id):
     session = session_for_facilitator(request, session_id)
     form = ModerationForm(request.POST)
     if not form.is_valid():
-        return _console(request, session, error="Choose how new answers appear.", status=400)
+        return _console(request, session, error=_("Choose how new answers appear."), status=400)
     return _respond(
         request,
         session,
@@ -128,10 +206,13 @@ def add_cause(request, session_id):
     session = session_for_facilitator(request, session_id)
     form = CauseForm(request.POST)
     if not form.is_valid():
-        return _console(request, session, add_form=form, status=400)
+        return _console(request, session, add_form=form, refresh=("add",), status=400)
     parent_id = form.cleaned_data["parent"] or session.focus_id
     return _respond(
-        request, session, lambda: session.add_cause(form.cleaned_data["text"], parent_id)
+        request,
+        session,
+        lambda: session.add_cause(form.cleaned_data["text"], parent_id),
+        refresh=("add",),
     )
 
 
@@ -216,6 +297,8 @@ def _cause_page(request, session, cause, *, forms=None, error="", status=200):
             allow_situation=True,
             initial={"target": cause.parent_id or ""},
         ),
+        "tags_form": forms.get("tags")
+        or TagForm(initial={field: getattr(cause, field) for field in Cause.TAG_FIELDS}),
         "error": error,
     }
     return render(request, "sessions/cause.html", context, status=status)
@@ -243,19 +326,19 @@ def cause_detail(request, session_id, cause_id):
 
 
 def _cause_action(request, session, cause, form_name, form, action) -> HttpResponse:
+    page = functools.partial(_cause_page, request, session, cause)
+    return _form_action(session, page, form_name, form, action)
+
+
+def _form_action(session, page, form_name, form, change) -> HttpResponse:
+    """Validate `form` and run `change` with its data, then back to the console;
+    otherwise `page` again (the cause's or the action's) with the form and why."""
     if not form.is_valid():
-        return _cause_page(request, session, cause, forms={form_name: form}, status=400)
+        return page(forms={form_name: form}, status=400)
     try:
-        action(form.cleaned_data)
+        change(form.cleaned_data)
     except Refused as refusal:
-        return _cause_page(
-            request,
-            session,
-            cause,
-            forms={form_name: form},
-            error=refusal.message,
-            status=refusal.status,
-        )
+        return page(forms={form_name: form}, error=refusal.message, status=refusal.status)
     return redirect("console", session.public_id)
 
 
@@ -306,3 +389,235 @@ def move_cause(request, session_id, cause_id):
         cause.move_under(_cause(session, target) if target else None)
 
     return _cause_action(request, session, cause, "move", form, move)
+
+
+# Reflect, act, agree: the room's phase, votes, tags and actions.
+
+
+def _form_error(form) -> str:
+    """The first error of a small console form, as one message."""
+    return next(iter(e for errors in form.errors.values() for e in errors))
+
+
+@require_POST
+@login_required
+def set_phase(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    form = PhaseForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_("Choose a step of the session."), status=400)
+    # The action form lists the causes on the board: fresh for the "act" phase.
+    return _respond(
+        request,
+        session,
+        lambda: session.set_phase(form.cleaned_data["phase"]),
+        refresh=("action",),
+    )
+
+
+@require_POST
+@login_required
+def set_voting(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    form = VotingForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_form_error(form), status=400)
+    data = form.cleaned_data
+    return _respond(
+        request, session, lambda: session.set_voting(data["dot_budget"], data["stack_dots"])
+    )
+
+
+@require_POST
+@login_required
+def reveal_votes(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.reveal_votes(True))
+
+
+@require_POST
+@login_required
+def hide_votes(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.reveal_votes(False))
+
+
+@require_POST
+@login_required
+def set_board(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    form = BoardForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_("Choose what the projector shows."), status=400)
+    data = form.cleaned_data
+    return _respond(
+        request,
+        session,
+        lambda: session.set_board(data["board_filter"], data["actions_for_any_cause"]),
+    )
+
+
+@require_POST
+@login_required
+def matters_most(request, session_id, cause_id):
+    """The quick "matters most" switch on the console's tree."""
+    session = session_for_facilitator(request, session_id)
+    cause = _cause(session, cause_id)
+    value = request.POST.get("matters") == "1"
+    return _respond(request, session, lambda: cause.tag(matters_most=value))
+
+
+@require_POST
+@login_required
+def tag_cause(request, session_id, cause_id):
+    session = session_for_facilitator(request, session_id)
+    cause = _cause(session, cause_id)
+    form = TagForm(request.POST)
+    return _cause_action(request, session, cause, "tags", form, lambda d: cause.tag(**d))
+
+
+@require_POST
+@login_required
+def add_action(request, session_id):
+    """The facilitator writes down an action the room proposes."""
+    session = session_for_facilitator(request, session_id)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, action_form=form, refresh=("action",), status=400)
+    data = form.cleaned_data
+    try:
+        session.add_action(data["text"], data["causes"])
+    except Refused as refusal:
+        return _console(
+            request,
+            session,
+            action_form=form,
+            refresh=("action",),
+            error=refusal.message,
+            status=refusal.status,
+        )
+    if request.htmx:
+        return _console(request, session, refresh=("action",))
+    return redirect("console", session.public_id)
+
+
+def _action(session: Session, action_id: int) -> Action:
+    return get_object_or_404(Action, pk=action_id, session=session)
+
+
+def _action_page(request, session, action, *, forms=None, error="", status=200):
+    forms = forms or {}
+    others = [a for a in plans.load(session).visible if a.pk != action.pk]
+    context = {
+        "session": session,
+        "action": action,
+        "edit_form": forms.get("edit") or EditCauseForm(initial={"text": action.text}),
+        "merge_form": forms.get("merge") or ActionChoiceForm(choices=others),
+        "agree_form": forms.get("agree")
+        or AgreeForm(
+            initial={
+                "owner": action.owner,
+                "owner_outside": action.owner_outside,
+                "first_step": action.first_step,
+                "due": action.due,
+            }
+        ),
+        "error": error,
+    }
+    return render(request, "sessions/action.html", context, status=status)
+
+
+@never_cache
+@login_required
+def action_detail(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    return _action_page(request, session, _action(session, action_id))
+
+
+def _action_form_action(request, session, action, form_name, form, change) -> HttpResponse:
+    page = functools.partial(_action_page, request, session, action)
+    return _form_action(session, page, form_name, form, change)
+
+
+@require_POST
+@login_required
+def edit_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    form = EditCauseForm(request.POST)
+    return _action_form_action(
+        request,
+        session,
+        action,
+        "edit",
+        form,
+        lambda d: action.edit(d["text"], was=d["was"] if "was" in request.POST else None),
+    )
+
+
+@require_POST
+@login_required
+def merge_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    others = [a for a in plans.load(session).visible if a.pk != action.pk]
+    form = ActionChoiceForm(request.POST, choices=others)
+    return _action_form_action(
+        request,
+        session,
+        action,
+        "merge",
+        form,
+        lambda d: action.merge_into(_action(session, d["target"])),
+    )
+
+
+@require_POST
+@login_required
+def agree_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    form = AgreeForm(request.POST)
+    return _action_form_action(request, session, action, "agree", form, lambda d: action.agree(**d))
+
+
+def _action_step(name: str, step: Callable[[Action], object]):
+    """A console button on one action: approve, hide, move up the plan…"""
+
+    @require_POST
+    @login_required
+    def view(request, session_id, action_id):
+        session = session_for_facilitator(request, session_id)
+        action = _action(session, action_id)
+        return _respond(request, session, lambda: step(action))
+
+    view.__name__ = view.__qualname__ = name
+    return view
+
+
+approve_action = _action_step("approve_action", Action.approve)
+reject_action = _action_step("reject_action", Action.reject)
+hide_action = _action_step("hide_action", Action.hide)
+unhide_action = _action_step("unhide_action", Action.unhide)
+leave_plan = _action_step("leave_plan", Action.leave_plan)
+plan_up = _action_step("plan_up", lambda action: action.move_in_plan(-1))
+plan_down = _action_step("plan_down", lambda action: action.move_in_plan(1))
+
+
+@require_POST
+@login_required
+def start_timer(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    form = TimerForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_form_error(form), status=400)
+    return _respond(
+        request, session, lambda: session.start_timer(form.cleaned_data["minutes"] * 60)
+    )
+
+
+@require_POST
+@login_required
+def stop_timer(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, session.stop_timer)

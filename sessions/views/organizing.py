@@ -1,19 +1,45 @@
-"""Home, logging in, groups and their members, and preparing sessions."""
+"""Home, logging in, groups and their members, preparing sessions, and summaries."""
 
+import csv
+import json
+import re
+
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from sessions import ratelimits
-from sessions.forms import GroupForm, JoinCodeForm, MemberForm, SessionForm
-from sessions.models import Membership, Session
-from sessions.permissions import group_for_facilitator, group_for_member
+from sessions import export, live, pdf, ratelimits
+from sessions.forms import (
+    CopySessionForm,
+    FollowUpForm,
+    GroupForm,
+    JoinCodeForm,
+    MemberForm,
+    SessionForm,
+)
+from sessions.models import Action, Membership, Refused, Session
+from sessions.permissions import (
+    group_for_facilitator,
+    group_for_member,
+    session_for_facilitator,
+    session_for_member,
+)
 
-TOO_MANY_LOGINS = "Too many attempts to log in. Please wait a few minutes, then try again."
+TOO_MANY_LOGINS = gettext_lazy(
+    "Too many attempts to log in. Please wait a few minutes, then try again."
+)
 
 
 @never_cache
@@ -64,13 +90,45 @@ def group_create(request):
     return redirect("group", group.public_id)
 
 
-LAST_MEMBER = "A group needs at least one person. Delete the group instead."
-LAST_FACILITATOR = "A group needs at least one facilitator to run its sessions. Add another first."
+LAST_MEMBER = gettext_lazy("A group needs at least one person. Delete the group instead.")
+LAST_FACILITATOR = gettext_lazy(
+    "A group needs at least one facilitator to run its sessions. Add another first."
+)
 
 
-def _group_page(request, group, role, *, member_form=None, error="", status=200):
-    sessions = group.sessions.all()
+OPEN_STATUSES = {Action.Status.NOT_STARTED, Action.Status.STARTED}
+
+
+def _follow_up_form(action: Action, data=None) -> FollowUpForm:
+    return FollowUpForm(
+        data,
+        initial={"status": action.status, "notes": action.notes},
+        auto_id=f"action-{action.pk}-%s",
+    )
+
+
+def _group_page(
+    request, group, role, *, member_form=None, error="", status=200, failed=None, action_error=""
+):
+    """The group's page. Four queries, however many sessions and actions it has.
+
+    `failed` is a row (see _action_row) whose follow-up form did not go through.
+    """
+    sessions = group.sessions.select_related("follows")
     members = group.memberships.select_related("user").order_by("user__username")
+    # Soonest first, so that what is overdue comes to the top.
+    plan = (
+        Action.objects.filter(session__group=group, agreed=True)
+        .select_related("session")
+        .order_by(F("due").asc(nulls_last=True), "session__created_at", "plan_order", "id")
+    )
+    rows = []
+    for action in plan:
+        if failed and failed["action"].pk == action.pk:
+            rows.append(failed)
+        else:
+            rows.append({"action": action, "form": _follow_up_form(action), "error": ""})
+    closed = [row for row in rows if row["action"].status not in OPEN_STATUSES]
     return render(
         request,
         "sessions/group.html",
@@ -81,15 +139,59 @@ def _group_page(request, group, role, *, member_form=None, error="", status=200)
             "members": members,
             "member_form": member_form or MemberForm(),
             "error": error,
+            "open_actions": [row for row in rows if row["action"].status in OPEN_STATUSES],
+            "closed_actions": closed,
+            "show_closed": any(row["form"].errors or row["error"] for row in closed),
+            "action_error": action_error,
         },
         status=status,
     )
 
 
+@never_cache
 @login_required
 def group_detail(request, group_id):
     group, role = group_for_member(request, group_id)
     return _group_page(request, group, role)
+
+
+NOT_IN_PLAN = gettext_lazy("This action is no longer in the plan, so it has nothing to follow up.")
+
+
+def _action_row(request, group, role, row, *, status: int):
+    """One action's row after a follow-up that did not go through: the row (htmx) or the page."""
+    if request.htmx:
+        context = {"group": group, "role": role, "row": row}
+        return render(request, "sessions/group.html#action", context, status=status)
+    return _group_page(request, group, role, failed=row, action_error=row["error"], status=status)
+
+
+@require_POST
+@login_required
+def action_follow_up(request, group_id, action_id):
+    """Organizers and facilitators say what became of an agreed action."""
+    group, role = group_for_member(request, group_id)
+    action = get_object_or_404(
+        Action.objects.select_related("session"), pk=action_id, session__group=group
+    )
+    form = _follow_up_form(action, request.POST)
+    if not action.agreed:
+        row = {"action": action, "form": form, "error": NOT_IN_PLAN}
+        return _action_row(request, group, role, row, status=409)
+    if not form.is_valid():
+        row = {"action": action, "form": form, "error": ""}
+        return _action_row(request, group, role, row, status=400)
+    try:
+        action.follow_up(form.cleaned_data["status"], form.cleaned_data["notes"])
+    except Refused as refusal:  # taken out of the plan meanwhile
+        row = {"action": action, "form": form, "error": refusal.message}
+        return _action_row(request, group, role, row, status=refusal.status)
+    if request.htmx:
+        row = {"action": action, "form": _follow_up_form(action), "error": ""}
+        return render(
+            request, "sessions/group.html#action", {"group": group, "role": role, "row": row}
+        )
+    return redirect("group", group.public_id)
 
 
 # Organizers and facilitators alike manage the group's people, and can delete it.
@@ -140,21 +242,207 @@ def group_delete(request, group_id):
     return render(request, "sessions/group_delete.html", {"group": group})
 
 
+# What a session shares with its copy or its follow-up: the situation and the settings.
+SETTINGS = [
+    "kind",
+    "language",
+    "names",
+    "moderation",
+    "filter_words",
+    "max_participants",
+    "dot_budget",
+    "stack_dots",
+    "actions_for_any_cause",
+]
+# The settings the session form does not ask about.
+UNASKED_SETTINGS = ["dot_budget", "stack_dots", "actions_for_any_cause"]
+PK = re.compile(r"\A[0-9]{1,18}\Z")
+
+
+def _follow_up_initial(request, group) -> dict:
+    """What `?follows=<session>` (and `&from_action=<pk>`) prefill in a new session.
+
+    A done action of the group starts a success session about it; it follows
+    the action's session. Anything of another group is a 404.
+    """
+    follows_id = request.GET.get("follows", "")
+    action_id = request.GET.get("from_action", "")
+    earlier, action = None, None
+    if follows_id:
+        earlier = group.sessions.filter(public_id=follows_id).first()
+        if earlier is None:
+            raise Http404("No such session in this group.")
+    if action_id:
+        if not PK.match(action_id):
+            raise Http404("No such action.")
+        action = (
+            Action.objects.select_related("session")
+            .filter(pk=action_id, session__group=group, agreed=True)
+            .first()
+        )
+        if action is None or (earlier is not None and action.session_id != earlier.pk):
+            raise Http404("No such action in this group's plans.")
+        if action.status != Action.Status.DONE:
+            raise Refused(_("Only a done action can start a success session about it."), 409)
+        earlier = action.session
+    if earlier is None:
+        return {"language": request.LANGUAGE_CODE}
+    initial = {field: getattr(earlier, field) for field in SETTINGS}
+    initial.update(
+        title=Truncator(_("Follow-up: %(title)s") % {"title": earlier.title}).chars(120),
+        situation=earlier.situation,
+        follows=earlier,
+    )
+    if action is not None:
+        initial.update(
+            title=Truncator(_("What went well: %(action)s") % {"action": action.text}).chars(120),
+            situation=_("We did this: %(action)s") % {"action": action.text},
+            kind=Session.Kind.SUCCESS,
+        )
+    return initial
+
+
 @login_required
 def session_create(request, group_id):
+    """A new session. One that follows an earlier session starts by reviewing its plan."""
     group = group_for_facilitator(request, group_id)
-    form = SessionForm(
-        request.POST if request.method == "POST" else None,
-        initial={"language": request.LANGUAGE_CODE},
-    )
     if request.method == "POST":
-        if form.is_valid():
-            session: Session = form.save(commit=False)
-            session.group = group
-            session.created_by = request.user
-            session.save()
-            return redirect("console", session.public_id)
-        return render(
-            request, "sessions/session_form.html", {"group": group, "form": form}, status=400
+        form = SessionForm(request.POST, group=group)
+        if not form.is_valid():
+            context = {"group": group, "form": form}
+            return render(request, "sessions/session_form.html", context, status=400)
+        session: Session = form.save(commit=False)
+        session.group = group
+        session.created_by = request.user
+        if session.follows is not None:
+            session.phase = Session.Phase.REVIEW
+            for field in UNASKED_SETTINGS:
+                setattr(session, field, getattr(session.follows, field))
+        session.save()
+        return redirect("console", session.public_id)
+    try:
+        initial = _follow_up_initial(request, group)
+    except Refused as refusal:
+        form = SessionForm(initial={"language": request.LANGUAGE_CODE}, group=group)
+        context = {"group": group, "form": form, "error": refusal.message}
+        return render(request, "sessions/session_form.html", context, status=refusal.status)
+    form = SessionForm(initial=initial, group=group)
+    context = {"group": group, "form": form, "followed": initial.get("follows")}
+    return render(request, "sessions/session_form.html", context)
+
+
+@never_cache
+@login_required
+def session_copy(request, session_id):
+    """Run a session again, here or with another group: its situation and settings,
+    none of its causes, actions, participants or votes. The copy starts closed."""
+    session = session_for_facilitator(request, session_id)
+    form = CopySessionForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial={"group": session.group, "title": session.title},
+    )
+    if request.method == "POST" and form.is_valid():
+        copy = Session.objects.create(
+            group=form.cleaned_data["group"],
+            title=form.cleaned_data["title"],
+            situation=session.situation,
+            created_by=request.user,
+            **{field: getattr(session, field) for field in SETTINGS},
         )
-    return render(request, "sessions/session_form.html", {"group": group, "form": form})
+        return redirect("console", copy.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "sessions/copy.html", {"session": session, "form": form}, status=status)
+
+
+# Summaries: the printable page, its PDF, and the exports. The group's
+# organizers and facilitators may read them; everyone else gets 404.
+
+
+def _summary(request, session_id) -> tuple[Session, dict]:
+    """The session and everything its summary shows, on the paper asked for."""
+    session, role = session_for_member(request, session_id)
+    context = pdf.summary(session)
+    context.update(role=role, paper=pdf.paper_from(request.GET.get("paper")))
+    return session, context
+
+
+def _refused(request, refusal: Refused) -> HttpResponse:
+    return render(request, "400.html", {"message": refusal.message}, status=refusal.status)
+
+
+def _attachment(response: HttpResponse, name: str) -> HttpResponse:
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@never_cache
+@require_safe
+@login_required
+def summary(request, session_id):
+    try:
+        session, context = _summary(request, session_id)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    with translation.override(session.language):
+        context["page_words"] = pdf.page_words()
+        return render(request, "sessions/summary.html", context)
+
+
+def _render_pdf(context: dict, paper: str) -> bytes:
+    """pdf.render in a worker thread, which then gives back any connection it opened."""
+    try:
+        return pdf.render(context, paper)
+    finally:
+        live.release_connections()
+
+
+@never_cache
+@require_safe
+@login_required
+async def summary_pdf(request, session_id):
+    """The summary as a PDF. Rendering takes about a second of CPU, so it runs
+    in a thread of its own: not on the event loop, where every live stream of
+    this process would stall, nor in the one thread that runs sync views."""
+    try:
+        session, context = await sync_to_async(_summary)(request, session_id)
+    except Refused as refusal:
+        return await sync_to_async(_refused)(request, refusal)
+    document = await sync_to_async(_render_pdf, thread_sensitive=False)(context, context["paper"])
+    response = HttpResponse(document, content_type="application/pdf")
+    return _attachment(response, pdf.filename(session, "pdf"))
+
+
+def _csv(session: Session, what: str, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.write("\ufeff")  # so that spreadsheets read the file as UTF-8
+    csv.writer(response).writerows(rows)
+    return _attachment(response, pdf.filename(session, "csv", what))
+
+
+@never_cache
+@require_safe
+@login_required
+def causes_csv(request, session_id):
+    session, _role = session_for_member(request, session_id)
+    return _csv(session, "causes", export.cause_rows(session))
+
+
+@never_cache
+@require_safe
+@login_required
+def actions_csv(request, session_id):
+    session, _role = session_for_member(request, session_id)
+    return _csv(session, "actions", export.action_rows(session))
+
+
+@never_cache
+@require_safe
+@login_required
+def export_json(request, session_id):
+    session, _role = session_for_member(request, session_id)
+    response = HttpResponse(
+        json.dumps(export.everything(session), ensure_ascii=False, indent=2),
+        content_type="application/json",
+    )
+    return _attachment(response, pdf.filename(session, "json"))

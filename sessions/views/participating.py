@@ -4,17 +4,25 @@ import functools
 import logging
 import secrets
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from sessions import joincodes, live, ratelimits
-from sessions.forms import SUBMISSION_KEY, CauseForm, JoinCodeForm, JoinNameForm
-from sessions.models import Cause, Participant, Refused, Session
+from sessions import joincodes, live, plans, ratelimits, tree
+from sessions.forms import (
+    SUBMISSION_KEY,
+    ActionForm,
+    CauseForm,
+    JoinCodeForm,
+    JoinNameForm,
+    VoteForm,
+)
+from sessions.models import Action, Cause, Participant, Refused, Session
 from sessions.permissions import PARTICIPANT_COOKIE, participant_for
 
 logger = logging.getLogger(__name__)
@@ -22,27 +30,82 @@ logger = logging.getLogger(__name__)
 # A phone stays joined for a long meeting, not for weeks.
 PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
 
-NO_SUCH_CODE = "No open session has this code. Check the code on the screen and try again."
-TOO_MANY_JOINS = "Too many tries from this network. Please wait a minute, then try again."
-TOO_MANY_ANSWERS = "That is a lot of answers in a minute! Please wait a moment, then send this one."
+NO_SUCH_CODE = _("No open session has this code. Check the code on the screen and try again.")
+TOO_MANY_JOINS = _("Too many tries from this network. Please wait a minute, then try again.")
+TOO_MANY_ANSWERS = _(
+    "That is a lot of answers in a minute! Please wait a moment, then send this one."
+)
+NOT_JOINED = _("Please join the session first, with the code on the screen.")
+
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+
+
+def chosen_language(request) -> str:
+    """The language this browser's owner chose with the picker, or "".
+
+    The choice is Django's language cookie (set through `set_language`). The
+    browser's Accept-Language is not a choice: a phone reads the language its
+    facilitator set for the session, until its owner picks another.
+    """
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in LANGUAGE_CODES else ""
+
+
+def phone_language(request, session: Session) -> str:
+    return chosen_language(request) or session.language
 
 
 def phone_context(session: Session) -> dict:
-    """What every phone's live regions show. Two queries, whatever the tree."""
-    rows = list(session.causes.values_list("id", "state", "parent_id"))
-    shown = [pk for pk, state, _parent in rows if state in {"visible", "merged"}]
-    removed = [pk for pk, state, _parent in rows if state in {"hidden", "rejected"}]
+    """What every phone's live regions show: the same for all, so rendered once.
+
+    Two queries in the "why?" phase, whatever the tree; later phases add a
+    fixed number (the votes once revealed, the actions, the earlier plan).
+    """
+    causes = list(session.causes.all())
+    tally = session.tally() if session.phase == "reflect" and session.votes_revealed else None
+    built = tree.build(causes, session.focus_id, tally)
+    shown: list[int | str] = [c.pk for c in causes if c.state in {"visible", "merged"}]
+    removed: list[int | str] = [c.pk for c in causes if c.state in {"hidden", "rejected"}]
     # Answers others have answered below can no longer be withdrawn.
-    answered = sorted({parent for _pk, state, parent in rows if parent and state == "visible"})
-    return {"session": session, "shown": shown, "removed": removed, "answered": answered}
+    answered: list[int | str] = sorted(
+        {c.parent_id for c in causes if c.parent_id and c.state == "visible"}
+    )
+    context = {"session": session, "tree": built}
+    if session.phase == "act":
+        any_cause = session.actions_for_any_cause
+        context["targets"] = [n for n in built.flat if any_cause or n.cause.matters_most]
+    if session.phase in {"act", "agree"}:
+        actions = plans.load(session)
+        context["actions"] = actions
+        # A phone's own ideas follow the board like its answers ("a" + id).
+        shown += [f"a{a.pk}" for a in actions.visible]
+        removed += [f"a{a.pk}" for a in actions.hidden]
+        answered += [f"a{a.pk}" for a in actions.plan]
+    if session.phase == "review":
+        context["earlier_plan"] = list(session.earlier_plan())
+    context.update(shown=shown, removed=removed, answered=answered)
+    return context
 
 
 @live.renderer("phone")
-def render_phone(session_pk: int) -> tuple[int, str]:
+def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
+    """What every phone in the room sees: in the session's language, or in `language`."""
     session = Session.objects.select_related("focus").get(pk=session_pk)
-    with translation.override(session.language):
+    with translation.override(language or session.language):
         html = render_to_string("sessions/participate.html#live", phone_context(session))
     return session.last_seq, html
+
+
+# Phones whose owners picked a language are an audience per language: the
+# channel renders once for each language in use, not once per phone.
+for _code in LANGUAGE_CODES:
+    live.renderer(f"phone:{_code}")(functools.partial(render_phone, language=_code))
+
+
+def phone_audience(request) -> str:
+    chosen = chosen_language(request)
+    return f"phone:{chosen}" if chosen else "phone"
 
 
 def _too_many_joins(request) -> bool:
@@ -83,7 +146,7 @@ def join_code(request, code):
     if participant_for(request, session):
         return redirect("phone", session.public_id)
     form = JoinNameForm(request.POST if request.method == "POST" else None, names=session.names)
-    with translation.override(session.language):
+    with translation.override(phone_language(request, session)):
         if request.method == "POST":
             if form.is_valid():
                 try:
@@ -116,19 +179,41 @@ def join_code(request, code):
         return render(request, "sessions/join_name.html", {"session": session, "form": form})
 
 
-def _phone_page(request, session, participant, *, form=None, error="", status=200):
+def _phone_page(
+    request,
+    session,
+    participant,
+    *,
+    form=None,
+    action_form=None,
+    error="",
+    vote_error="",
+    status=200,
+    template="",
+):
     context = phone_context(session)
+    my_dots = dict(participant.votes.values_list("cause_id", "dots")) if participant else {}
+    for node in context["tree"].flat:
+        node.mine = my_dots.get(node.pk, 0)
     context.update(
         participant=participant,
+        full=True,
         mine=participant.causes.order_by("-id") if participant else [],
+        my_actions=participant.actions.order_by("-id") if participant else [],
+        my_dots=my_dots,
+        dots_left=max(0, session.dot_budget - sum(my_dots.values())),
         form=form or CauseForm(),
+        action_form=action_form or ActionForm(),
         # A failed post keeps its key, so that sending it again stays one answer.
         submission_key=_key_of(form) or secrets.token_urlsafe(12),
+        action_key=_key_of(action_form) or secrets.token_urlsafe(12),
         error=error,
+        vote_error=vote_error,
     )
-    with translation.override(session.language):
+    with translation.override(phone_language(request, session)):
         if request.htmx:
-            return render(request, "sessions/participate.html#answered", context, status=status)
+            template = template or "sessions/participate.html#answered"
+            return render(request, template, context, status=status)
         return render(request, "sessions/participate.html", context, status=status)
 
 
@@ -152,39 +237,47 @@ def phone(request, session_id):
     return _phone_page(request, session, participant)
 
 
-TRY_AGAIN = "We could not save your answer just now. It is still here: please send it again."
+TRY_AGAIN = _("We could not save this just now. It is still here: please send it again.")
 
 
-def keeps_the_text(view):
+def keeps_the_text(step: str, carries: str):
     """If the database fails (a restart, say), answer "try again" with what was typed.
 
-    Nothing here may touch the database: it is the thing that failed.
+    `step` is the phase whose form this is ("why", "act"); `carries` the field
+    besides the text and the key that goes with it (the parent, the causes).
+    Nothing here may touch the database: it is the thing that failed. The
+    form posts again to the same address, with the same key, so a post that
+    did land after all is not saved twice.
     """
 
-    @functools.wraps(view)
-    def wrapper(request, session_id, *args, **kwargs):
-        try:
-            return view(request, session_id, *args, **kwargs)
-        except DatabaseError:
-            logger.warning("Database error while saving an answer", exc_info=True)
-            form = CauseForm(request.POST)
-            context = {
-                "form": form,
-                "error": TRY_AGAIN,
-                "submission_key": _key_of(form),
-                "answer_url": reverse("answer", args=[session_id]),
-            }
-            template = (
-                "sessions/participate.html#compose" if request.htmx else "sessions/retry.html"
-            )
-            return render(request, template, context, status=503)
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, session_id, *args, **kwargs):
+            try:
+                return view(request, session_id, *args, **kwargs)
+            except DatabaseError:
+                logger.warning("Database error while saving %s", request.path, exc_info=True)
+                carried = [(carries, value) for value in request.POST.getlist(carries)[:100]]
+                key = request.POST.get("key", "")
+                carried.append(("key", key if SUBMISSION_KEY.match(key) else ""))
+                context = {
+                    "error": TRY_AGAIN,
+                    "text": request.POST.get("text", "")[:2000],
+                    "carried": carried,
+                    "form_class": f"for-{step}",
+                    "retry_url": request.path,
+                }
+                template = "sessions/retry.html#compose" if request.htmx else "sessions/retry.html"
+                return render(request, template, context, status=503)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 @never_cache
 @require_POST
-@keeps_the_text
+@keeps_the_text("why", carries="parent")
 def answer(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
@@ -212,15 +305,14 @@ def answer(request, session_id):
     return redirect("phone", session.public_id)
 
 
-@never_cache
-@require_POST
-def withdraw(request, session_id, cause_id):
+def _withdraw(request, session_id, model, pk):
+    """A participant takes back their own answer or idea."""
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
-    cause = get_object_or_404(Cause, pk=cause_id, session=session, author=participant)
+    item = get_object_or_404(model, pk=pk, session=session, author=participant)
     try:
-        cause.withdraw()
+        item.withdraw()
     except Refused as refusal:
         return _phone_page(
             request, session, participant, error=refusal.message, status=refusal.status
@@ -230,25 +322,109 @@ def withdraw(request, session_id, cause_id):
     return redirect("phone", session.public_id)
 
 
+@never_cache
+@require_POST
+def withdraw(request, session_id, cause_id):
+    return _withdraw(request, session_id, Cause, cause_id)
+
+
+@never_cache
+@require_POST
+def vote(request, session_id):
+    """Put a number of one's dots on a cause; the answer is this phone's own dots."""
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        return _not_joined(request, session)
+    form = VoteForm(request.POST)
+    error, status = "", 200
+    if not form.is_valid():
+        error, status = _("Choose a cause and how many dots to put on it."), 400
+    else:
+        try:
+            session.vote(participant, form.cleaned_data["cause"], form.cleaned_data["dots"])
+        except Refused as refusal:
+            error, status = refusal.message, refusal.status
+    if request.htmx or status != 200:
+        return _phone_page(
+            request,
+            session,
+            participant,
+            vote_error=error,
+            status=status,
+            template="sessions/participate.html#voted",
+        )
+    return redirect("phone", session.public_id)
+
+
+@never_cache
+@require_POST
+@keeps_the_text("act", carries="causes")
+def propose_action(request, session_id):
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        return _not_joined(request, session)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return _phone_page(request, session, participant, action_form=form, status=400)
+    if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
+        return _phone_page(
+            request, session, participant, action_form=form, error=TOO_MANY_ANSWERS, status=429
+        )
+    data = form.cleaned_data
+    try:
+        session.add_action(data["text"], data["causes"], author=participant, key=data["key"])
+    except Refused as refusal:
+        return _phone_page(
+            request,
+            session,
+            participant,
+            action_form=form,
+            error=refusal.message,
+            status=refusal.status,
+        )
+    if request.htmx:
+        return _phone_page(request, session, participant)
+    return redirect("phone", session.public_id)
+
+
+@never_cache
+@require_POST
+def withdraw_action(request, session_id, action_id):
+    return _withdraw(request, session_id, Action, action_id)
+
+
 def _not_joined(request, session):
     return render(
         request,
         "sessions/join.html",
         {
             "form": JoinCodeForm(),
-            "error": "Please join the session first, with the code on the screen.",
+            "error": NOT_JOINED,
         },
         status=403,
     )
 
 
+def phone_stream_session(request, session_id) -> int:
+    """The pk of the session whose stream this phone may follow: 404 if none, 403 if not joined.
+
+    One query for a phone that joined. butwhy/asgi.py asks the same question
+    when it serves the stream itself.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from sessions.permissions import joined_session_pk
+
+    session_pk = joined_session_pk(request, session_id)
+    if session_pk is None:
+        _session_and_participant(request, session_id)  # 404 for no such session
+        raise PermissionDenied("Join the session first.")
+    return session_pk
+
+
 async def phone_stream(request, session_id):
-    def find():
-        session, participant = _session_and_participant(request, session_id)
-        if participant is None:
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied("Join the session first.")
-        return session
-
-    return await live.respond(request, "phone", find)
+    return await live.respond(
+        request,
+        phone_audience(request),
+        functools.partial(phone_stream_session, request, session_id),
+    )

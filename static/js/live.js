@@ -22,6 +22,44 @@
   var separator = url.indexOf("?") === -1 ? "?" : "&";
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
 
+  /* Screen readers: what arrives (an element marked data-announce="kind id"
+   * that was not on the page before) is said in #announce, a small polite
+   * status, so nobody's focus moves and big regions are not read again. */
+  var announcer = document.getElementById("announce");
+  var known = {};
+  var question = null;
+  function announced() {
+    var found = [];
+    each(document.querySelectorAll("[data-announce]"), function (element) {
+      var value = element.getAttribute("data-announce");
+      var kind = value.split(" ")[0];
+      var text = element.textContent.replace(/\s+/g, " ").trim();
+      if (kind === "question") {
+        /* The same question asked again is news again. */
+        if (text !== question) { question = text; found.push(text); }
+        return;
+      }
+      var key = value + "\n" + text;
+      if (!known[key]) {
+        known[key] = true;
+        found.push(((announcer && announcer.getAttribute("data-" + kind)) || "") + " " + text);
+      }
+    });
+    return found;
+  }
+  announced();
+  function announceNew() {
+    var found = announced();
+    if (!announcer || !found.length) { return; }
+    announcer.textContent = "";
+    /* A change of text after a moment is announced even if it is the same. */
+    var text = found.slice(-3).map(function (said) {
+      said = said.trim();
+      return /[.?!…]$/.test(said) ? said : said + ".";
+    }).join(" ");
+    setTimeout(function () { announcer.textContent = text; }, 100);
+  }
+
   function apply(html) {
     var template = document.createElement("template");
     template.innerHTML = html;
@@ -41,6 +79,8 @@
       });
     });
     showOwnStates();
+    showOwnDots();
+    announceNew();
   }
 
   /* Phones: the broadcast says which causes are on the board or taken off;
@@ -64,6 +104,30 @@
     });
   }
 
+  /* Phones, while voting: the ballot is the same for everyone; this phone's
+   * own dots (#mydots, in the answer to its own votes) set its buttons. */
+  function showOwnDots() {
+    var mine = document.getElementById("mydots");
+    var ballot = document.getElementById("ballot");
+    if (!mine || !ballot) { return; }
+    var dots = {};
+    (mine.getAttribute("data-dots") || "").split(" ").forEach(function (pair) {
+      var parts = pair.split(":");
+      if (parts.length === 2) { dots[parts[0]] = parseInt(parts[1], 10); }
+    });
+    var left = parseInt(mine.getAttribute("data-left"), 10) || 0;
+    var stack = ballot.getAttribute("data-stack") === "1";
+    each(ballot.querySelectorAll("[data-cause]"), function (item) {
+      var n = dots[item.getAttribute("data-cause")] || 0;
+      var give = item.querySelector(".give");
+      var take = item.querySelector(".take");
+      var shown = item.querySelector(".my-dots");
+      if (give) { give.value = String(n + 1); give.disabled = left < 1 || (!stack && n >= 1); }
+      if (take) { take.value = String(n - 1); take.disabled = n < 1; }
+      if (shown) { shown.textContent = n ? String(n) : ""; }
+    });
+  }
+
   function receive(seq, html) {
     if (!(seq > last)) {
       return;
@@ -79,6 +143,8 @@
     source.addEventListener("hello", function () {
       flowing = true;
       body.classList.remove("is-offline");
+      /* Back in touch with the server: static/js/phone.js sends what waits. */
+      document.dispatchEvent(new CustomEvent("live:hello"));
     });
     source.addEventListener("snapshot", function (event) {
       receive(parseInt(event.lastEventId, 10), event.data);
@@ -90,7 +156,8 @@
       body.classList.add("is-offline");
       if (source.readyState === EventSource.CLOSED) {
         clearTimeout(timer);
-        timer = setTimeout(connect, retry);
+        /* Jittered, so that a room of phones cut by a restart spreads out. */
+        timer = setTimeout(connect, retry * (0.5 + Math.random()));
         retry = Math.min(retry * 2, 10000);
       }
     };
@@ -116,6 +183,10 @@
       .then(function () { setTimeout(poll, 3000); });
   }
 
-  document.addEventListener("htmx:afterSettle", showOwnStates);
+  document.addEventListener("htmx:afterSettle", function () {
+    showOwnStates();
+    showOwnDots();
+    announceNew();
+  });
   connect();
 })();
