@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.test import Client
 
-from sessions.models import Cause, Group, Membership, Participant, Session
+from sessions.models import Action, Cause, Group, Membership, Participant, Session
 from sessions.permissions import PARTICIPANT_COOKIE
 
 
@@ -15,6 +15,14 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def collected_static():
+    """Pages name their static files by hash: collect them as `make run` does."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def make_user(username: str):
@@ -47,6 +55,25 @@ def make_cause(
         Cause.objects.filter(pk=cause.pk).update(**fields)
         cause.refresh_from_db()
     return cause
+
+
+def make_agreed_action(
+    session: Session,
+    text: str = "Ask the council for street lights",
+    *,
+    owner: str = "Amina",
+    owner_outside: bool = False,
+    first_step: str = "Write the letter",
+    due=None,
+    **fields,
+) -> Action:
+    """An action in the session's plan (addressing a new cause), with `fields` set after."""
+    action = session.add_action(text, [make_cause(session, f"Cause of: {text}").pk])
+    action.agree(owner=owner, owner_outside=owner_outside, first_step=first_step, due=due)
+    if fields:
+        Action.objects.filter(pk=action.pk).update(**fields)
+        action.refresh_from_db()
+    return action
 
 
 def join(client: Client, session: Session, name: str = "") -> Participant:

@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 
 from sessions import tree
-from sessions.models import Cause, Participant, Refused, creates_cycle
+from sessions.models import Cause, Participant, Refused, Vote, creates_cycle
 from tests.conftest import make_cause, make_group, make_session, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,3 +72,26 @@ def test_merges_and_moves_at_once_keep_the_tree_whole(session):
     assert not any(creates_cycle(parents, pk) for pk in parents)
     for cause in session.causes.exclude(parent=None):
         assert cause.parent.session_id == session.pk
+
+
+def test_fifty_dots_at_once_from_one_phone_never_exceed_its_budget(session):
+    """A phone that fires many votes at once (a stuck button, a script) still
+    gets only its budget: the budget is checked under the session's lock."""
+    causes = [make_cause(session, f"Cause {i}") for i in range(50)]
+    session.set_phase("reflect")
+    phone = Participant.objects.create(session=session)
+    outcomes = at_once([lambda c=c: session.vote(phone, c.pk, 1) for c in causes])
+    landed = [o for o in outcomes if isinstance(o, int)]
+    refused = [o for o in outcomes if isinstance(o, Refused)]
+    assert len(landed) == 3 and len(refused) == 47, outcomes
+    assert sum(Vote.objects.filter(participant=phone).values_list("dots", flat=True)) == 3
+
+
+def test_fifty_phones_voting_at_once_are_all_counted(session):
+    cause = make_cause(session, "No street lights")
+    session.set_phase("reflect")
+    phones = Participant.objects.bulk_create(Participant(session=session) for _ in range(50))
+    outcomes = at_once([lambda p=p: session.vote(p, cause.pk, 1) for p in phones])
+    assert outcomes == [2] * 50
+    session.reveal_votes()
+    assert session.tally() == {cause.pk: 50}

@@ -29,6 +29,8 @@ PAGES = [
     ("facilitator", "/s/{session}/present/"),
     ("facilitator", "/s/{session}/causes/{cause}/"),
     ("facilitator", "/s/{session}/delete/"),
+    ("facilitator", "/s/{session}/summary/"),
+    ("organizer", "/s/{session}/summary/"),
     ("organizer", "/s/{session}/console/"),
     ("outsider", "/s/{session}/console/"),
 ]

@@ -160,8 +160,12 @@ def servers(transactional_db, tmp_path) -> Iterator:
     """
     started: list[Server] = []
 
-    def start(*names: str) -> list[Server]:
-        launched = [Server(name, tmp_path).launch() for name in names]
+    def start(*names: str, env: dict[str, str] | None = None) -> list[Server]:
+        launched = []
+        for name in names:
+            server = Server(name, tmp_path)
+            server.env.update(env or {})
+            launched.append(server.launch())
         started.extend(launched)
         return [server.wait_until_ready() for server in launched]
 
@@ -554,10 +558,11 @@ def test_a_process_whose_listen_connection_dies_catches_up_when_it_is_back(serve
 
 
 def connections_to_test_database() -> list[tuple]:
+    """The servers' connections (PGAPPNAME names them), not this test process's pool."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, application_name, state, left(query, 80) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            " WHERE datname = %s AND application_name LIKE 'butwhy-test-%%'",
             [connection.settings_dict["NAME"]],
         )
         return cursor.fetchall()
@@ -586,8 +591,11 @@ def test_open_streams_hold_no_database_connection_while_they_wait(servers, room)
     """With 5 or with 20 phone streams (and as many projector streams) open on
     one process, the same few connections: its LISTEN connection, and at most
     one more. Measured while the streams wait through heartbeats, and again
-    after a change that every stream rendered and received."""
-    (server,) = servers("a")
+    after a change that every stream rendered and received.
+
+    The server's pool has one connection: a stream that kept it would also
+    leave every later check, render and request waiting."""
+    (server,) = servers("a", env={"DATABASE_POOL_SIZE": "1"})
     phone = room.phone()
     held = {}
     streams: list[Stream] = []

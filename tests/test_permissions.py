@@ -10,10 +10,12 @@ An expected outcome is a status code, or the name of the page a 302 leads to
 (REDIRECTS; "new group" and "new session" lead to what was just created).
 """
 
+from urllib.parse import quote
+
 import pytest
 
-from sessions.models import Cause, Group, Membership, Participant, Session
-from tests.conftest import PERSONAS, make_cause, make_user
+from sessions.models import Action, Cause, Group, Membership, Participant, Session
+from tests.conftest import PERSONAS, make_agreed_action, make_cause, make_user
 
 REDIRECTS = {
     "login": "/accounts/login/?next={url}",
@@ -60,7 +62,7 @@ def assert_outcome(response, expected, world, url: str) -> None:
         return
     assert response.status_code == 302
     assert response["Location"] == REDIRECTS[expected].format(
-        url=url,
+        url=quote(url, safe="/"),  # as the login redirect quotes `next`
         session=world.session.public_id,
         group=world.group.public_id,
         code=world.session.join_code,
@@ -73,10 +75,18 @@ PAGES = {
     "/": {persona: 200 for persona in PERSONAS},
     "/g/{group}/": MEMBER_PAGE,
     "/g/{group}/sessions/new/": FACILITATOR_PAGE,
+    "/g/{group}/sessions/new/?follows={session}": FACILITATOR_PAGE,
+    "/s/{session}/copy/": FACILITATOR_PAGE,
     "/s/{session}/console/": FACILITATOR_PAGE,
     "/s/{session}/causes/{cause}/": FACILITATOR_PAGE,
     "/s/{session}/present/": MEMBER_PAGE,
     "/s/{session}/qr.svg": MEMBER_PAGE,
+    # The printed summary and the exports: the group's organizers read them too.
+    "/s/{session}/summary/": MEMBER_PAGE,
+    "/s/{session}/summary.pdf": MEMBER_PAGE,
+    "/s/{session}/causes.csv": MEMBER_PAGE,
+    "/s/{session}/actions.csv": MEMBER_PAGE,
+    "/s/{session}/export.json": MEMBER_PAGE,
     "/join/": {persona: 200 for persona in PERSONAS},
     "/join/{code}/": {persona: 200 for persona in PERSONAS} | {"participant": "phone"},
     "/p/{session}/": PHONE_PAGE,
@@ -151,6 +161,7 @@ def test_who_may_follow_each_live_stream(world, template, persona, expected):
 POST_ONLY = [
     "/groups/new/",
     "/g/{group}/members/",
+    "/g/{group}/actions/{action}/",
     "/s/{session}/open/",
     "/s/{session}/close/",
     "/s/{session}/moderation/",
@@ -173,8 +184,12 @@ POST_ONLY = [
 @pytest.mark.parametrize("template", POST_ONLY)
 def test_actions_refuse_get_with_405(world, template):
     cause = make_cause(world.session, state=Cause.State.PENDING, author=world.me)
+    action = make_agreed_action(world.session)
     url = template.format(
-        group=world.group.public_id, session=world.session.public_id, cause=cause.pk
+        group=world.group.public_id,
+        session=world.session.public_id,
+        cause=cause.pk,
+        action=action.pk,
     )
     # The method is checked before who is asking: the same for everyone.
     for persona in ["anonymous", "participant", "facilitator"]:
@@ -183,6 +198,8 @@ def test_actions_refuse_get_with_405(world, template):
         assert response["Allow"] == "POST"
     cause.refresh_from_db()
     assert cause.state == Cause.State.PENDING
+    action.refresh_from_db()
+    assert action.status == Action.Status.NOT_STARTED
 
 
 # Organizing

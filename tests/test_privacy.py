@@ -7,7 +7,17 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from sessions.models import Cause, Event, Group, Membership, Participant, Session
+from sessions.models import (
+    Action,
+    ActionLink,
+    Cause,
+    Event,
+    Group,
+    Membership,
+    Participant,
+    Session,
+    Vote,
+)
 from tests.conftest import join, make_cause, make_group, make_session, make_user
 
 
@@ -19,6 +29,9 @@ def fill(session, client):
     duplicate = make_cause(session, "No lights at night")
     duplicate.merge_into(top)
     session.ask_why(child)
+    Vote.objects.create(session=session, participant=participant, cause=top)
+    lamps = session.add_action("Ask for lamps", [top.pk, child.pk])
+    lamps.agree(owner="Rosa", owner_outside=False, first_step="Write", due=None)
     return participant
 
 
@@ -28,18 +41,27 @@ def rows_of(session_pk: int) -> dict[str, int]:
         "causes": Cause.objects.filter(session_id=session_pk).count(),
         "participants": Participant.objects.filter(session_id=session_pk).count(),
         "events": Event.objects.filter(session_id=session_pk).count(),
+        "votes": Vote.objects.filter(session_id=session_pk).count(),
+        "actions": Action.objects.filter(session_id=session_pk).count(),
+        "links": ActionLink.objects.filter(session_id=session_pk).count(),
     }
+
+
+NOTHING = dict.fromkeys(
+    ["sessions", "causes", "participants", "events", "votes", "actions", "links"], 0
+)
 
 
 def test_a_facilitator_deletes_a_session_and_everything_in_it(world, client):
     fill(world.session, client)
+    assert all(rows_of(world.session.pk).values())
     kept = make_cause(world.other_session, "Another group's cause")
     url = f"/s/{world.session.public_id}/delete/"
     assert world.facilitator.get(url).status_code == 200
     response = world.facilitator.post(url)
     assert response.status_code == 302
     assert response["Location"] == f"/g/{world.group.public_id}/"
-    assert rows_of(world.session.pk) == {"sessions": 0, "causes": 0, "participants": 0, "events": 0}
+    assert rows_of(world.session.pk) == NOTHING
     assert Cause.objects.filter(pk=kept.pk).exists()
 
 
@@ -63,7 +85,7 @@ def test_purge_deletes_only_closed_sessions_older_than_the_limit(client):
     long_ago = timezone.now() - timedelta(days=40)
     Session.objects.filter(pk__in=[old_closed.pk, old_open.pk]).update(created_at=long_ago)
     call_command("purge_sessions", "--older-than", "30", stdout=io.StringIO())
-    assert rows_of(old_closed.pk) == {"sessions": 0, "causes": 0, "participants": 0, "events": 0}
+    assert rows_of(old_closed.pk) == NOTHING
     assert Session.objects.filter(pk__in=[old_open.pk, recent_closed.pk]).count() == 2
 
 
@@ -89,7 +111,7 @@ def test_an_organizer_deletes_a_group_and_everything_in_it(world, client):
     assert not Group.objects.filter(pk=world.group.pk).exists()
     assert not Membership.objects.filter(group_id=world.group.pk).exists()
     for pk in sessions:
-        assert rows_of(pk) == {"sessions": 0, "causes": 0, "participants": 0, "events": 0}
+        assert rows_of(pk) == NOTHING
     assert Session.objects.filter(pk=world.other_session.pk).exists()
 
 

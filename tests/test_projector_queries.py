@@ -2,10 +2,11 @@
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from sessions import tree
-from sessions.models import Cause
+from sessions.models import Cause, Vote
 from sessions.views.facilitating import render_console
 from sessions.views.participating import render_phone
 from sessions.views.presenting import render_projector
@@ -89,3 +90,32 @@ def test_the_large_projector_shows_exactly_the_visible_tree(client, sessions_of_
     assert html.count('class="cause"') == len(shown) > 200
     assert all(f">{node.cause.text}<" in html for node in shown)
     assert ">Cause number 5<" not in html  # hidden
+
+
+def plan_for(session) -> None:
+    """Tags, votes, five actions (two agreed): what the later phases show."""
+    causes = list(session.causes.filter(state="visible")[:6])
+    for cause in causes[:3]:
+        Cause.objects.filter(pk=cause.pk).update(matters_most=True)
+    phone = join(Client(), session)
+    for cause in causes[:3]:
+        Vote.objects.create(session=session, participant=phone, cause=cause)
+    for i in range(5):
+        action = session.add_action(f"Action {i}", [c.pk for c in causes[i : i + 2]])
+        if i < 2:
+            action.agree(owner="Rosa", owner_outside=False, first_step="", due=None)
+
+
+@pytest.mark.parametrize("phase", ["reflect", "act", "agree", "revealed"])
+@pytest.mark.parametrize("render", [render_projector, render_console, render_phone])
+def test_every_phase_queries_the_same_for_a_bigger_tree(sessions_of_10_and_300, render, phase):
+    _fran, small, large = sessions_of_10_and_300
+    counts = []
+    for session in (small, large):
+        plan_for(session)
+        session.set_phase("reflect" if phase == "revealed" else phase)
+        if phase == "revealed":
+            session.reveal_votes()
+        counts.append(queries(lambda s=session: render(s.pk)))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 7

@@ -16,7 +16,7 @@ from tests.browser.test_live_session import join_by_link, log_in, question, send
 from tests.conftest import make_group, make_session, make_user
 
 # From the server's return to both pages showing everything: the browser's
-# own retry (the stream says `retry: 2000`) plus a snapshot.
+# own retry (the stream says `retry:` 1000 to 3000 ms) plus a snapshot.
 CATCH_UP_MS = 6000
 OFFLINE = re.compile(r"(^|\s)is-offline(\s|$)")
 

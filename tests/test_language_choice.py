@@ -1,0 +1,121 @@
+"""Who sees which language: the session's, the participant's pick, the facilitator's."""
+
+import pytest
+from django.test import Client
+
+from sessions import live
+from sessions.models import Session
+from sessions.views.participating import phone_audience
+from tests.conftest import make_cause
+
+PICKED = "django_language"
+
+
+@pytest.fixture
+def spanish(world):
+    """The world's session, prepared in Spanish, with a cause and a focus."""
+    world.session.language = "es"
+    world.session.save(update_fields=["language"])
+    cause = make_cause(world.session, "No street lights")
+    world.session.ask_why(cause)
+    return world
+
+
+def page(client: Client, url: str, **headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_phone_speaks_the_sessions_language(spanish):
+    html = page(spanish.participant, f"/p/{spanish.session.public_id}/")
+    assert '<html lang="es" dir="ltr">' in html
+    assert "¿Pero por qué…" in html
+    assert "Enviar" in html
+
+
+def test_the_browsers_language_does_not_change_the_phone(spanish):
+    html = page(spanish.participant, f"/p/{spanish.session.public_id}/", accept_language="fr")
+    assert '<html lang="es"' in html
+
+
+def test_a_participant_picks_another_language_for_their_phone(spanish):
+    phone_url = f"/p/{spanish.session.public_id}/"
+    response = spanish.participant.post("/i18n/setlang/", {"language": "ar", "next": phone_url})
+    assert response.status_code == 302
+    assert response["Location"] == phone_url
+    assert spanish.participant.cookies[PICKED].value == "ar"
+    html = page(spanish.participant, phone_url)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "ولكن لماذا…" in html
+    assert 'value="ar" lang="ar" dir="rtl" aria-current="true">العربيّة</button>' in html
+
+
+def test_a_phones_pick_does_not_change_the_projector(spanish):
+    spanish.facilitator.cookies[PICKED] = "fr"
+    html = page(spanish.facilitator, f"/s/{spanish.session.public_id}/present/")
+    assert '<html lang="es"' in html
+    assert "Únete desde tu teléfono" in html
+    assert 'class="languages"' not in html
+
+
+def test_the_join_pages_follow_the_session_or_the_pick(spanish):
+    code = spanish.session.join_code
+    assert "Unirse a esta sesión" in page(Client(), f"/join/{code}/")
+    picked = Client()
+    picked.cookies[PICKED] = "fr"
+    html = page(picked, f"/join/{code}/")
+    assert "Rejoindre cette séance" in html
+    assert 'class="languages"' in html
+
+
+def test_a_wrong_code_is_explained_in_the_browsers_language(db):
+    response = Client().post("/join/", {"code": "ABC234"}, headers={"accept-language": "es"})
+    assert response.status_code == 404
+    assert "Ninguna sesión abierta tiene este código." in response.content.decode()
+
+
+def test_the_console_follows_the_facilitator_not_the_session(spanish):
+    console = f"/s/{spanish.session.public_id}/console/"
+    html = page(spanish.facilitator, console, accept_language="en")
+    assert '<html lang="en"' in html
+    assert "Open the projector view" in html
+    spanish.facilitator.post("/i18n/setlang/", {"language": "fr", "next": console})
+    html = page(spanish.facilitator, console)
+    assert '<html lang="fr"' in html
+    assert "Ouvrir la vue du projecteur" in html
+    # The top bar's picker marks the choice.
+    assert 'value="fr" lang="fr" dir="ltr" aria-current="true"' in html
+
+
+def test_model_choice_labels_are_translated(spanish):
+    spanish.facilitator.cookies[PICKED] = "ar"
+    html = page(spanish.facilitator, f"/s/{spanish.session.public_id}/console/")
+    for label in ("لماذا؟", "التفكير", "العمل", "الاتفاق", "اعرض الإجابات فورًا"):
+        assert label in html
+
+
+def test_the_live_channel_renders_once_per_language_in_use(spanish):
+    """Phones without a pick get the session's language; each pick is an audience."""
+    session = Session.objects.get(pk=spanish.session.pk)
+    assert "¿Pero por qué…" in live.render(session.pk, "phone").html
+    assert "Mais pourquoi…" in live.render(session.pk, "phone:fr").html
+    assert "ولكن لماذا…" in live.render(session.pk, "phone:ar").html
+    assert "Steps of the session" in live.render(session.pk, "console:en").html
+    assert "خطوات الجلسة" in live.render(session.pk, "console:ar").html
+
+
+def test_a_phones_stream_joins_the_audience_of_its_picked_language(rf):
+    request = rf.get("/p/x/stream/")
+    assert phone_audience(request) == "phone"
+    request.COOKIES[PICKED] = "fr"
+    assert phone_audience(request) == "phone:fr"
+    request.COOKIES[PICKED] = "de"  # not one of ours: the session's language
+    assert phone_audience(request) == "phone"
+
+
+def test_what_people_type_keeps_its_own_direction(spanish):
+    html = page(spanish.participant, f"/p/{spanish.session.public_id}/")
+    assert '<p class="situation" dir="auto">' in html
+    # The question's quotes are the language's own; the cause reads in its own direction.
+    assert '<span class="asked" dir="auto">«No street lights»?</span>' in html
