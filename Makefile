@@ -9,7 +9,7 @@ export CHROMIUM
 
 WORKERS ?= 2
 
-.PHONY: run test lint serve translations messages static
+.PHONY: run test lint serve translations messages static tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,7 +54,21 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-test: lint translations
+# What the tests need from the system: Debian's Chromium (for the browser tests)
+# and GNU gettext (to check the catalogues against the code). As root on Debian
+# they are installed here; otherwise the command says how.
+tools:
+	@if [ ! -x "$(CHROMIUM)" ] || ! command -v xgettext >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Chromium and GNU gettext with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq chromium gettext >/dev/null; \
+		fi; \
+	fi
 	@test -x "$(CHROMIUM)" || { echo "The browser tests need Chromium at $(CHROMIUM)."; \
 		echo "Install it with: apt-get install -y chromium   (or set CHROMIUM=/path/to/chromium)"; exit 1; }
+	@command -v xgettext >/dev/null || { echo "The translation tests need GNU gettext's xgettext."; \
+		echo "Install it with: apt-get install -y gettext"; exit 1; }
+
+test: tools lint translations
 	$(BIN)/python -m pytest
