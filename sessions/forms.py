@@ -61,6 +61,10 @@ class SessionChoiceField(forms.ModelChoiceField):
         return f"{obj.title} ({obj.created_at:%Y-%m-%d})"
 
 
+# The settings asked when a session is prepared (voting's are set on the console).
+ASKED_SETTINGS = ["kind", "language", "names", "moderation", "filter_words", "max_participants"]
+
+
 class SessionForm(forms.ModelForm):
     title = TypedText(max_length=120, label=_("Title"), widget=forms.TextInput({"dir": "auto"}))
     situation = TypedText(
@@ -87,17 +91,7 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = [
-            "title",
-            "situation",
-            "kind",
-            "language",
-            "names",
-            "moderation",
-            "filter_words",
-            "max_participants",
-            "follows",
-        ]
+        fields = ["title", "situation", *ASKED_SETTINGS, "follows"]
         help_texts = {"max_participants": _("Leave empty for no limit.")}
         labels = {
             "max_participants": _("Most people who can join"),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from sessions import export, live, pdf, ratelimits
 from sessions.forms import (
+    ASKED_SETTINGS,
     CopySessionForm,
     FollowUpForm,
     GroupForm,
@@ -242,20 +243,10 @@ def group_delete(request, group_id):
     return render(request, "sessions/group_delete.html", {"group": group})
 
 
-# What a session shares with its copy or its follow-up: the situation and the settings.
-SETTINGS = [
-    "kind",
-    "language",
-    "names",
-    "moderation",
-    "filter_words",
-    "max_participants",
-    "dot_budget",
-    "stack_dots",
-    "actions_for_any_cause",
-]
 # The settings the session form does not ask about.
 UNASKED_SETTINGS = ["dot_budget", "stack_dots", "actions_for_any_cause"]
+# What a session shares with its copy or its follow-up: the situation and the settings.
+SETTINGS = [*ASKED_SETTINGS, *UNASKED_SETTINGS]
 PK = re.compile(r"\A[0-9]{1,18}\Z")
 
 
