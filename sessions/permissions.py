@@ -10,6 +10,9 @@ from django.http import Http404
 from sessions.models import Group, Membership, Participant, Session
 
 PARTICIPANT_COOKIE = "butwhy_p_{}"
+# A phone stays joined for a meeting's day. The signature carries the time it was
+# made, so an older cookie is refused here even if a browser kept it.
+PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
 
 
 def group_for_member(request, public_id: str) -> tuple[Group, str]:
@@ -51,7 +54,8 @@ def session_for_facilitator(request, public_id: str) -> Session:
 
 
 def _participant_key(request, public_id: str) -> str | None:
-    return request.get_signed_cookie(PARTICIPANT_COOKIE.format(public_id), default=None) or None
+    name = PARTICIPANT_COOKIE.format(public_id)
+    return request.get_signed_cookie(name, default=None, max_age=PARTICIPANT_COOKIE_AGE) or None
 
 
 def participant_for(request, session: Session) -> Participant | None:

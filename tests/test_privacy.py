@@ -1,6 +1,7 @@
 """Deleting a session, and purging old ones, leaves nothing behind."""
 
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -134,3 +135,24 @@ def test_answer_text_stays_out_of_the_logs(world, caplog):
     world.facilitator.get(f"/s/{world.session.public_id}/console/")
     assert world.session.causes.filter(text=secret).exists()
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(("hours", "joined"), [(11, True), (13, False)])
+def test_a_phone_stays_joined_for_twelve_hours_whatever_the_browser_keeps(
+    transactional_db, monkeypatch, client, hours, joined
+):
+    session = make_session(make_group("Riverside", facilitators=[make_user("fran")]))
+    signed_at = time.time() - hours * 60 * 60
+    with monkeypatch.context() as then:
+        then.setattr(time, "time", lambda: signed_at)
+        participant = join(client, session)
+    page = client.get(f"/p/{session.public_id}/")
+    stream = client.get(f"/p/{session.public_id}/stream/?poll=1")
+    answer = client.post(f"/p/{session.public_id}/answers/", {"text": "Nobody listens"})
+    if joined:
+        assert (page.status_code, stream.status_code, answer.status_code) == (200, 200, 302)
+        assert session.causes.get().author == participant
+    else:
+        assert page.status_code == 302 and page.url == f"/join/{session.join_code}/"
+        assert (stream.status_code, answer.status_code) == (403, 403)
+        assert not session.causes.exists()

@@ -23,12 +23,9 @@ from sessions.forms import (
     VoteForm,
 )
 from sessions.models import Action, Cause, Participant, Refused, Session
-from sessions.permissions import PARTICIPANT_COOKIE, participant_for
+from sessions.permissions import PARTICIPANT_COOKIE, PARTICIPANT_COOKIE_AGE, participant_for
 
 logger = logging.getLogger(__name__)
-
-# A phone stays joined for a long meeting, not for weeks.
-PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
 
 NO_SUCH_CODE = _("No open session has this code. Check the code on the screen and try again.")
 TOO_MANY_JOINS = _("Too many tries from this network. Please wait a minute, then try again.")
