@@ -35,7 +35,6 @@ messages: $(STAMP)
 
 run: translations static
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demo --port $(PORT)
 	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
 		--timeout-graceful-shutdown 3 --no-access-log
@@ -44,7 +43,6 @@ run: translations static
 serve: translations static
 	@test -n "$(DATABASE_URL)" || { echo "make serve needs DATABASE_URL=postgres://..."; exit 1; }
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py createcachetable
 	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
 		--workers $(WORKERS) --timeout-graceful-shutdown 3 --no-access-log
 

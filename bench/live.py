@@ -157,16 +157,15 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> None:
             ).fetchone()
             if not exists:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"]):
-        done = subprocess.run(
-            [str(PYTHON), "manage.py", *command],
-            cwd=args.app_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            sys.exit(f"manage.py {command[0]} failed:\n{done.stdout}{done.stderr}")
+    done = subprocess.run(
+        [str(PYTHON), "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=args.app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.exit(f"manage.py migrate failed:\n{done.stdout}{done.stderr}")
 
 
 @dataclass

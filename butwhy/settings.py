@@ -251,20 +251,14 @@ SECURE_CSP = {
 # so that a phone that vanished is noticed and proxies keep the stream open.
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
 
-# Rate limits (sessions/ratelimits.py), counted in the database cache so that
-# every server process shares them. X-Forwarded-For is believed only from
+# Rate limits (sessions/ratelimits.py), counted in the database so that every
+# server process shares them. X-Forwarded-For is believed only from
 # these addresses (a reverse proxy in front of the app).
 RATE_LIMITS = env_bool("RATE_LIMITS", True)
 TRUSTED_PROXIES = [a.strip() for a in env_str("TRUSTED_PROXIES", "").split(",") if a.strip()]
 if TRUSTED_PROXIES:
     # The proxy says whether the browser used https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "butwhy_cache",
-    }
-}
 
 # `manage.py purge_sessions` deletes closed sessions older than this.
 SESSION_RETENTION_DAYS = env_int("SESSION_RETENTION_DAYS", 365)

@@ -1224,3 +1224,20 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.seq} {self.kind}"
+
+
+class RateCount(models.Model):
+    """Attempts counted against one rate limit, by one client, in one window.
+
+    `sessions/ratelimits.py` counts with a single upsert, so concurrent attempts
+    in several server processes are all counted. The key names no one: the
+    client's address or participant is hashed into it.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    # When the window ends, in seconds since the epoch; later rows are dropped.
+    ends = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

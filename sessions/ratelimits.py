@@ -1,8 +1,9 @@
-"""Rate limits: fixed windows counted in Django's cache.
+"""Rate limits: fixed windows counted in the database.
 
-With the database cache (the default here) every server process shares the
-counts. A cache that fails lets the request through: a broken limit store
-must never take the meeting down.
+Every server process shares the counts. Each attempt is one upsert that adds
+one and returns the new count (`RateCount`), so attempts made at the same
+moment in several processes are all counted. A count that fails lets the
+request through: a broken limit store must never take the meeting down.
 """
 
 import logging
@@ -10,7 +11,10 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
+from django.utils.crypto import salted_hmac
+
+from sessions.models import RateCount
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +36,35 @@ def exceeded(limit: Limit, who: str) -> bool:
     """Count one more attempt by `who`; True if that is over the limit."""
     if not settings.RATE_LIMITS:
         return False
-    window = int(time.time() // limit.seconds)
-    key = f"rl:{limit.scope}:{who}:{window}"
+    now = time.time()
+    window = int(now // limit.seconds)
+    # Addresses and usernames are not kept: the key is a keyed hash of them.
+    seen = f"{limit.scope}:{who}:{window}"
+    key = salted_hmac("ratelimit", seen, algorithm="sha256").hexdigest()
     try:
-        cache.add(key, 0, timeout=limit.seconds)
-        return cache.incr(key) > limit.count
-    except Exception:
+        with transaction.atomic():
+            count = _count(key, ends=(window + 1) * limit.seconds)
+            if count == 1:  # a new window: forget the ended ones
+                RateCount.objects.filter(ends__lte=now).delete()
+    except DatabaseError:
         logger.warning("The rate-limit store failed; letting the request through.", exc_info=True)
         return False
+    return count > limit.count
+
+
+def _count(key: str, ends: int) -> int:
+    """Add one to `key`'s count, creating it at 1; the new count."""
+    quote = connection.ops.quote_name
+    table = quote(RateCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('key')}, {quote('count')}, {quote('ends')}) "
+            f"VALUES (%s, 1, %s) ON CONFLICT ({quote('key')}) "
+            f"DO UPDATE SET {quote('count')} = {table}.{quote('count')} + 1 "
+            f"RETURNING {quote('count')}",
+            [key, ends],
+        )
+        return cursor.fetchone()[0]
 
 
 def client_address(request) -> str:

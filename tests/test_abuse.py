@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from sessions import ratelimits
-from sessions.models import Participant
+from sessions.models import Participant, RateCount
 from tests.conftest import join, make_user
 
 
@@ -14,9 +14,7 @@ from tests.conftest import join, make_user
 def fresh_limits(db, monkeypatch):
     """Empty counters, and a clock that stays inside one window: limits count in
     fixed windows, so attempts that straddle a window's end would be split."""
-    from django.core.cache import cache
-
-    cache.clear()
+    RateCount.objects.all().delete()
     monkeypatch.setattr(ratelimits, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
@@ -76,13 +74,7 @@ def test_logins_are_limited_per_username(db):
 
 
 def test_a_broken_limit_store_lets_people_in(world, monkeypatch):
-    from django.core.cache import cache
-
-    def broken(*args, **kwargs):
-        raise ConnectionError("cache down")
-
-    monkeypatch.setattr(cache, "incr", broken)
-    monkeypatch.setattr(cache, "add", broken)
+    monkeypatch.setattr(RateCount._meta, "db_table", "no_such_table")
     url = f"/p/{world.session.public_id}/answers/"
     for i in range(ratelimits.ANSWER.count + 3):
         assert (
@@ -179,3 +171,18 @@ def test_the_word_filter_can_be_chosen_when_preparing_the_session(world):
     )
     assert response.status_code == 302
     assert world.group.sessions.get(title="Filtered").filter_words
+
+
+def test_the_counts_keep_no_address_and_end_with_their_window(world, monkeypatch):
+    address = "203.0.113.9"
+    client = Client(REMOTE_ADDR=address)
+    client.post("/join/", {"code": "ZZZZZZ"})
+    client.post("/accounts/login/", {"username": "fran", "password": "wrong"})
+    keys = list(RateCount.objects.values_list("key", flat=True))
+    assert len(keys) == 3  # join, login by address, login by username
+    assert not any(address in key or "fran" in key for key in keys)
+
+    # A new window counts from one, and the ended windows are dropped.
+    monkeypatch.setattr(ratelimits, "time", SimpleNamespace(time=lambda: 1_800_000_030.0 + 60))
+    assert client.post("/join/", {"code": "ZZZZZZ"}).status_code == 404
+    assert list(RateCount.objects.values_list("count", flat=True).order_by("ends")) == [1, 1, 1]

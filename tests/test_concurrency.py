@@ -1,12 +1,13 @@
 """Many people at once: real threads, each with its own database connection."""
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 from django.db import connections
 
-from sessions import tree
-from sessions.models import Cause, Participant, Refused, Vote, creates_cycle
+from sessions import ratelimits, tree
+from sessions.models import Cause, Participant, RateCount, Refused, Vote, creates_cycle
 from tests.conftest import make_cause, make_group, make_session, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +96,12 @@ def test_fifty_phones_voting_at_once_are_all_counted(session):
     assert outcomes == [2] * 50
     session.reveal_votes()
     assert session.tally() == {cause.pk: 50}
+
+
+def test_fifty_attempts_at_once_are_all_counted_against_the_limit(monkeypatch):
+    """A flood arrives at once, across processes: the count adds up anyway."""
+    monkeypatch.setattr(ratelimits, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+    limit = ratelimits.Limit("join", count=20, seconds=60)
+    outcomes = at_once([lambda: ratelimits.exceeded(limit, "203.0.113.9")] * 50)
+    assert sorted(outcomes, key=bool) == [False] * 20 + [True] * 30
+    assert RateCount.objects.get().count == 50

@@ -155,11 +155,6 @@ def asgi_server(browser, transactional_db) -> Iterator[AsgiServer]:
     finally:
         if server.thread.is_alive():
             server.stop()
-        # Rate limits count in the cache table, which flushing leaves alone:
-        # one test's logins must not count against the next test's.
-        from django.core.cache import cache
-
-        cache.clear()
 
 
 @pytest.fixture
