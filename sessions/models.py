@@ -282,15 +282,18 @@ class Session(models.Model):
             self.join_code = None
             self.record("closed")
 
-    def set_moderation(self, moderation: str, filter_words: bool) -> None:
+    def _set(self, kind: str, fields: dict[str, Any], **data: Any) -> None:
+        """Set the session's `fields` under its lock, and record `kind` with `data`."""
         with transaction.atomic():
             self.lock()
-            Session.objects.filter(pk=self.pk).update(
-                moderation=moderation, filter_words=filter_words
-            )
-            self.moderation = moderation
-            self.filter_words = filter_words
-            self.record("settings", moderation=moderation, filter_words=filter_words)
+            Session.objects.filter(pk=self.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(self, name, value)
+            self.record(kind, **data)
+
+    def set_moderation(self, moderation: str, filter_words: bool) -> None:
+        fields = {"moderation": moderation, "filter_words": filter_words}
+        self._set("settings", fields, **fields)
 
     def ask_why(self, cause: Cause | None) -> None:
         """Make `cause` the focus (None: back to the situation) for every phone,
@@ -324,43 +327,23 @@ class Session(models.Model):
 
         Dots already placed stay; a smaller budget only stops new ones.
         """
-        with transaction.atomic():
-            self.lock()
-            Session.objects.filter(pk=self.pk).update(dot_budget=dot_budget, stack_dots=stack_dots)
-            self.dot_budget, self.stack_dots = dot_budget, stack_dots
-            self.record("voting", dot_budget=dot_budget, stack_dots=stack_dots)
+        fields = {"dot_budget": dot_budget, "stack_dots": stack_dots}
+        self._set("voting", fields, **fields)
 
     def reveal_votes(self, revealed: bool = True) -> None:
         """Show the counts to everyone (voting stops), or hide them and let voting go on."""
-        with transaction.atomic():
-            self.lock()
-            Session.objects.filter(pk=self.pk).update(votes_revealed=revealed)
-            self.votes_revealed = revealed
-            self.record("reveal" if revealed else "unreveal")
+        self._set("reveal" if revealed else "unreveal", {"votes_revealed": revealed})
 
     def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
-        with transaction.atomic():
-            self.lock()
-            Session.objects.filter(pk=self.pk).update(
-                board_filter=board_filter, actions_for_any_cause=actions_for_any_cause
-            )
-            self.board_filter, self.actions_for_any_cause = board_filter, actions_for_any_cause
-            self.record("board", board_filter=board_filter)
+        fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
+        self._set("board", fields, board_filter=board_filter)
 
     def start_timer(self, seconds: int) -> None:
-        with transaction.atomic():
-            self.lock()
-            ends = timezone.now() + timedelta(seconds=seconds)
-            Session.objects.filter(pk=self.pk).update(timer_ends_at=ends)
-            self.timer_ends_at = ends
-            self.record("timer", seconds=seconds)
+        ends = timezone.now() + timedelta(seconds=seconds)
+        self._set("timer", {"timer_ends_at": ends}, seconds=seconds)
 
     def stop_timer(self) -> None:
-        with transaction.atomic():
-            self.lock()
-            Session.objects.filter(pk=self.pk).update(timer_ends_at=None)
-            self.timer_ends_at = None
-            self.record("timer", seconds=0)
+        self._set("timer", {"timer_ends_at": None}, seconds=0)
 
     @property
     def voting_open(self) -> bool:
