@@ -572,12 +572,7 @@ class Session(models.Model):
         return (
             Action.objects.filter(session_id=self.follows_id, agreed=True)
             .order_by("plan_order", "id")
-            .prefetch_related(
-                models.Prefetch(
-                    "links",
-                    queryset=ActionLink.objects.select_related("cause").order_by("cause_id"),
-                )
-            )
+            .with_causes()
         )
 
 
