@@ -779,10 +779,11 @@ class Cause(models.Model):
             cause.save(update_fields=["state", "merged_into"])
             session.refocus_away_from(cause, to=into)
             # Actions for the duplicate now address the cause it joined.
+            have = set(into.action_links.values_list("action_id", flat=True))
             links = [
                 ActionLink(session_id=session.pk, action_id=a, cause=into)
                 for a in cause.action_links.values_list("action_id", flat=True)
-                if not into.action_links.filter(action_id=a).exists()
+                if a not in have
             ]
             ActionLink.objects.bulk_create(links)
             return [*children, *((link.action_id, into.pk) for link in links)]

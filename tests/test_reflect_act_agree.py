@@ -528,6 +528,19 @@ def test_edit_merge_and_undo_actions(world):
     assert bumps.cause_ids == [cars.pk]
 
 
+def test_merging_a_cause_hands_its_actions_to_the_cause_it_joined_until_undone(world):
+    lights, dark = make_cause(world.session, "No lights"), make_cause(world.session, "Dark corner")
+    lamps = make_action(world.session, "Lamps", [dark])
+    patrols = make_action(world.session, "Patrols", [lights, dark])
+    dark.merge_into(lights)
+    assert set(Action.objects.get(pk=lamps.pk).cause_ids) == {lights.pk, dark.pk}
+    assert set(Action.objects.get(pk=patrols.pk).cause_ids) == {lights.pk, dark.pk}
+    assert ActionLink.objects.count() == 4  # one added, none doubled
+    world.session.undo()
+    assert Action.objects.get(pk=lamps.pk).cause_ids == [dark.pk]
+    assert set(Action.objects.get(pk=patrols.pk).cause_ids) == {lights.pk, dark.pk}
+
+
 def test_an_action_cannot_be_merged_into_itself(world):
     lamps = make_action(world.session, "Lamps")
     response = post(world, "facilitator", f"actions/{lamps.pk}/merge/", {"target": lamps.pk})
