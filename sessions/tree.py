@@ -46,6 +46,10 @@ class Tree:
         """Causes with dots, most first; ties in the order of the tree."""
         return sorted((n for n in self.flat if n.dots), key=lambda n: -n.dots)
 
+    def open_to_actions(self, any_cause: bool) -> list[Node]:
+        """The causes phones may propose actions for: what matters most, or any cause."""
+        return [n for n in self.flat if any_cause or n.cause.matters_most]
+
     def matching(self, board_filter: str) -> list[Node]:
         """The causes a projector filter keeps, most dots first."""
         if board_filter == "matters":

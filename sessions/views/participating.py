@@ -70,8 +70,7 @@ def phone_context(session: Session) -> dict:
     )
     context = {"session": session, "tree": built}
     if session.phase == "act":
-        any_cause = session.actions_for_any_cause
-        context["targets"] = [n for n in built.flat if any_cause or n.cause.matters_most]
+        context["targets"] = built.open_to_actions(session.actions_for_any_cause)
     if session.phase in {"act", "agree"}:
         actions = plans.load(session)
         context["actions"] = actions

@@ -45,8 +45,7 @@ def projector_context(session: Session) -> dict:
     if phase in {"act", "agree"}:
         actions = plans.load(session)
         context["actions"] = actions
-        any_cause = session.actions_for_any_cause
-        targets = [n for n in built.flat if any_cause or n.cause.matters_most]
+        targets = built.open_to_actions(session.actions_for_any_cause)
         for node in targets:
             node.actions = actions.for_cause(node.pk)
         # With any cause allowed, list only those that have ideas (and what matters most).
