@@ -160,7 +160,7 @@ NOT_IN_PLAN = gettext_lazy("This action is no longer in the plan, so it has noth
 
 
 def _action_row(request, group, role, row, *, status: int):
-    """One action's row after a follow-up that did not go through: the row (htmx) or the page."""
+    """One action's row after a follow-up: the row (htmx), or the page with what went wrong."""
     if request.htmx:
         context = {"group": group, "role": role, "row": row}
         return render(request, "sessions/group.html#action", context, status=status)
@@ -189,9 +189,7 @@ def action_follow_up(request, group_id, action_id):
         return _action_row(request, group, role, row, status=refusal.status)
     if request.htmx:
         row = {"action": action, "form": _follow_up_form(action), "error": ""}
-        return render(
-            request, "sessions/group.html#action", {"group": group, "role": role, "row": row}
-        )
+        return _action_row(request, group, role, row, status=200)
     return redirect("group", group.public_id)
 
 
