@@ -138,13 +138,23 @@ def _console(
 
 
 def _respond(
-    request, session: Session, action: Callable[[], object], refresh: tuple[str, ...] = ()
+    request,
+    session: Session,
+    action: Callable[[], object],
+    refresh: tuple[str, ...] = (),
+    refused: dict | None = None,
 ) -> HttpResponse:
-    """Run a console action; answer with the console (htmx) or a redirect to it."""
+    """Run a console action; answer with the console (htmx) or a redirect to it.
+
+    If the action is refused, the console says why; `refused` is what else it
+    then shows (the form that was sent, and which forms to refresh).
+    """
     try:
         action()
     except Refused as refusal:
-        return _console(request, session, error=refusal.message, status=refusal.status)
+        return _console(
+            request, session, error=refusal.message, status=refusal.status, **(refused or {})
+        )
     if request.htmx:
         return _console(request, session, refresh=refresh)
     return redirect("console", session.public_id)
@@ -485,20 +495,13 @@ def add_action(request, session_id):
     if not form.is_valid():
         return _console(request, session, action_form=form, refresh=("action",), status=400)
     data = form.cleaned_data
-    try:
-        session.add_action(data["text"], data["causes"])
-    except Refused as refusal:
-        return _console(
-            request,
-            session,
-            action_form=form,
-            refresh=("action",),
-            error=refusal.message,
-            status=refusal.status,
-        )
-    if request.htmx:
-        return _console(request, session, refresh=("action",))
-    return redirect("console", session.public_id)
+    return _respond(
+        request,
+        session,
+        lambda: session.add_action(data["text"], data["causes"]),
+        refresh=("action",),
+        refused={"action_form": form, "refresh": ("action",)},
+    )
 
 
 def _action(session: Session, action_id: int) -> Action:
