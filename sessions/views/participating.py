@@ -5,6 +5,7 @@ import logging
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -23,7 +24,12 @@ from sessions.forms import (
     VoteForm,
 )
 from sessions.models import Action, Cause, Participant, Refused, Session
-from sessions.permissions import PARTICIPANT_COOKIE, PARTICIPANT_COOKIE_AGE, participant_for
+from sessions.permissions import (
+    PARTICIPANT_COOKIE,
+    PARTICIPANT_COOKIE_AGE,
+    joined_session_pk,
+    participant_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -407,10 +413,6 @@ def phone_stream_session(request, session_id) -> int:
     One query for a phone that joined. butwhy/asgi.py asks the same question
     when it serves the stream itself.
     """
-    from django.core.exceptions import PermissionDenied
-
-    from sessions.permissions import joined_session_pk
-
     session_pk = joined_session_pk(request, session_id)
     if session_pk is None:
         _session_and_participant(request, session_id)  # 404 for no such session
