@@ -729,9 +729,6 @@ class Cause(models.Model):
     def is_visible(self) -> bool:
         return self.state == self.State.VISIBLE
 
-    def _moderate(self, kind: str, change) -> Event:
-        return moderate(self, kind, change)
-
     def approve(self) -> Event:
         return self._set_state("approve", self.State.VISIBLE, allowed={self.State.PENDING})
 
@@ -753,7 +750,7 @@ class Cause(models.Model):
             if state != self.State.VISIBLE:
                 session.refocus_away_from(cause)
 
-        return self._moderate(kind, change)
+        return moderate(self, kind, change)
 
     def edit(self, text: str, was: str | None = None) -> Event:
         return reword(self, "edit", text, was)
@@ -788,7 +785,7 @@ class Cause(models.Model):
             ActionLink.objects.bulk_create(links)
             return [*children, *((link.action_id, into.pk) for link in links)]
 
-        return self._moderate("merge", change)
+        return moderate(self, "merge", change)
 
     def tag(self, **tags: Any) -> Event:
         """Set the reflection tags (TAG_FIELDS) on a cause that is on the board."""
@@ -802,7 +799,7 @@ class Cause(models.Model):
                 setattr(cause, field, value)
             cause.save(update_fields=list(tags))
 
-        return self._moderate("tag", change)
+        return moderate(self, "tag", change)
 
     def move_under(self, parent: Cause | None) -> Event:
         """Move this cause (and its answers) under `parent`; None: under the situation."""
@@ -822,7 +819,7 @@ class Cause(models.Model):
             cause.parent = new_parent
             cause.save(update_fields=["parent"])
 
-        return self._moderate("move", change)
+        return moderate(self, "move", change)
 
     def withdraw(self) -> Event:
         """The author takes their answer back (nothing to undo for the facilitator)."""
@@ -1046,9 +1043,6 @@ class Action(models.Model):
             and self.due < timezone.localdate()
         )
 
-    def _moderate(self, kind: str, change) -> Event:
-        return moderate(self, kind, change)
-
     def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
         def change(action: Action, session: Session) -> None:
             if action.state not in allowed:
@@ -1058,7 +1052,7 @@ class Action(models.Model):
             action.state = state
             action.save(update_fields=["state"])
 
-        return self._moderate(kind, change)
+        return moderate(self, kind, change)
 
     def approve(self) -> Event:
         return self._set_state("action_approve", self.State.VISIBLE, allowed={self.State.PENDING})
@@ -1098,7 +1092,7 @@ class Action(models.Model):
             action.save(update_fields=["state", "merged_into"])
             return [(into.pk, c) for c in added]
 
-        return self._moderate("action_merge", change)
+        return moderate(self, "action_merge", change)
 
     def withdraw(self) -> Event:
         """The author takes their proposal back."""
