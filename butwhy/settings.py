@@ -269,6 +269,14 @@ WORD_FILTER_EXTRA = [w.strip() for w in env_str("WORD_FILTER_EXTRA", "").split("
 # The printed summary's paper (sessions/pdf.py); ?paper=letter|a4 chooses per download.
 PAPER_SIZE = env_choice("PAPER_SIZE", "A4", ["A4", "Letter"])
 
+# PDF rendering's own threads per server process (sessions/pdf.py), and how
+# many more requests wait for one; past that a download answers 503, "being
+# prepared, try again in a moment". Each render takes about a second of CPU.
+PDF_WORKERS = env_int("PDF_WORKERS", 1)
+PDF_QUEUE = env_int("PDF_QUEUE", 4)
+if PDF_WORKERS < 1 or PDF_QUEUE < 0:
+    raise ImproperlyConfigured("PDF_WORKERS must be at least 1 and PDF_QUEUE at least 0.")
+
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280
 
