@@ -51,10 +51,19 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
 
 
+# PostgreSQL: how long a request waits for a pooled connection while all are
+# busy, and how long it waits while the database cannot be reached (a new
+# connection failed: butwhy/database.py), so that an outage fails fast.
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 2)
+
+
 def database_from_url(url: str) -> dict:
     """Turn postgres://user:password@host:port/name or sqlite:///path into DATABASES."""
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql"}:
+        from butwhy.database import WatchedConnection  # psycopg: PostgreSQL only
+
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ImproperlyConfigured("DATABASE_URL must name a database: postgres://host/NAME.")
@@ -73,12 +82,21 @@ def database_from_url(url: str) -> dict:
             "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": True,  # a pooled connection may outlive a database restart
             "OPTIONS": {
+                # A database that does not answer fails a request in this
+                # long, not in the pool's timeout (butwhy/database.py).
+                "connect_timeout": DATABASE_CONNECT_TIMEOUT,
                 "pool": {
                     "min_size": 0,
                     "max_size": env_int("DATABASE_POOL_SIZE", 10),
                     "max_idle": 60,
-                    "timeout": 10,
-                }
+                    # How long a request waits for a connection while all are busy.
+                    "timeout": DATABASE_POOL_TIMEOUT,
+                    # A failed connection is retried for this long, then the
+                    # next request tries afresh: no backoff of minutes, so the
+                    # app is back as soon as the database is.
+                    "reconnect_timeout": DATABASE_CONNECT_TIMEOUT,
+                    "connection_class": WatchedConnection,
+                },
             },
         }
     if parts.scheme == "sqlite":

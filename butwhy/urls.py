@@ -115,3 +115,6 @@ urlpatterns = [
         name="withdraw_action",
     ),
 ]
+
+# While the database is away: 503 "try again" instead of 500.
+handler500 = "sessions.views.recovery.server_error"
