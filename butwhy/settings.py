@@ -51,10 +51,19 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
 
 
+# PostgreSQL: how long a request waits for a pooled connection while all are
+# busy, and how long it waits while the database cannot be reached (a new
+# connection failed: butwhy/database.py), so that an outage fails fast.
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 2)
+
+
 def database_from_url(url: str) -> dict:
     """Turn postgres://user:password@host:port/name or sqlite:///path into DATABASES."""
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql"}:
+        from butwhy.database import WatchedConnection  # psycopg: PostgreSQL only
+
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ImproperlyConfigured("DATABASE_URL must name a database: postgres://host/NAME.")
@@ -73,12 +82,21 @@ def database_from_url(url: str) -> dict:
             "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": True,  # a pooled connection may outlive a database restart
             "OPTIONS": {
+                # A database that does not answer fails a request in this
+                # long, not in the pool's timeout (butwhy/database.py).
+                "connect_timeout": DATABASE_CONNECT_TIMEOUT,
                 "pool": {
                     "min_size": 0,
                     "max_size": env_int("DATABASE_POOL_SIZE", 10),
                     "max_idle": 60,
-                    "timeout": 10,
-                }
+                    # How long a request waits for a connection while all are busy.
+                    "timeout": DATABASE_POOL_TIMEOUT,
+                    # A failed connection is retried for this long, then the
+                    # next request tries afresh: no backoff of minutes, so the
+                    # app is back as soon as the database is.
+                    "reconnect_timeout": DATABASE_CONNECT_TIMEOUT,
+                    "connection_class": WatchedConnection,
+                },
             },
         }
     if parts.scheme == "sqlite":
@@ -229,6 +247,8 @@ if HTTPS:
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Says what happened, and tells the page to fetch a fresh token and resend.
+CSRF_FAILURE_VIEW = "sessions.views.recovery.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -268,6 +288,14 @@ WORD_FILTER_EXTRA = [w.strip() for w in env_str("WORD_FILTER_EXTRA", "").split("
 
 # The printed summary's paper (sessions/pdf.py); ?paper=letter|a4 chooses per download.
 PAPER_SIZE = env_choice("PAPER_SIZE", "A4", ["A4", "Letter"])
+
+# PDF rendering's own threads per server process (sessions/pdf.py), and how
+# many more requests wait for one; past that a download answers 503, "being
+# prepared, try again in a moment". Each render takes about a second of CPU.
+PDF_WORKERS = env_int("PDF_WORKERS", 1)
+PDF_QUEUE = env_int("PDF_QUEUE", 4)
+if PDF_WORKERS < 1 or PDF_QUEUE < 0:
+    raise ImproperlyConfigured("PDF_WORKERS must be at least 1 and PDF_QUEUE at least 0.")
 
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from sessions.views import facilitating, organizing, participating, presenting
+from sessions.views import facilitating, organizing, participating, presenting, recovery
 
 
 class PublicId:
@@ -29,6 +29,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The language pickers post here (Django's set_language): a cookie.
     path("i18n/", include("django.conf.urls.i18n")),
+    # A page whose CSRF token went stale fetches a fresh one here (static/js/csrf.js).
+    path("csrf/", recovery.fresh_csrf_token, name="csrf_token"),
     # Organizing
     path("groups/new/", organizing.group_create, name="group_create"),
     path("g/<pid:group_id>/", organizing.group_detail, name="group"),
@@ -115,3 +117,6 @@ urlpatterns = [
         name="withdraw_action",
     ),
 ]
+
+# While the database is away: 503 "try again" instead of 500.
+handler500 = "sessions.views.recovery.server_error"

@@ -10,8 +10,12 @@ files: `StaticFilesFetcher` refuses every other address, so a cause that reads
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import posixpath
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib import request
@@ -183,10 +187,46 @@ def render_html(context: dict, paper: str) -> str:
 def render(context: dict, paper: str) -> bytes:
     """The PDF of `summary(session)` on A4 or Letter paper.
 
-    About a second of CPU for a few pages: call it off the event loop (the
-    summary view runs it in a worker thread). It reads nothing from the database.
+    About a second of CPU for a few pages: call it off the event loop, in the
+    printer's threads (the summary view does). It reads nothing from the database.
     """
     return write_pdf(render_html(context, paper))
+
+
+class Printer:
+    """PDF rendering's own threads, and a bounded queue in front of them.
+
+    Not the event loop's default executor: that one runs every stream's
+    check, live render and poll, so a few big PDFs there would hold up the
+    live channel of every room this process serves. Here `workers` render at
+    once and `waiting` more wait their turn; past that, `run` says no at once
+    and the view answers "being prepared, try again in a moment".
+    """
+
+    def __init__(self, workers: int, waiting: int):
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pdf")
+        self.capacity = workers + waiting
+        self.taken = 0  # jobs accepted and not done: rendering or waiting
+        self.lock = threading.Lock()
+
+    async def run(self, function: Callable[..., bytes], *args) -> bytes | None:
+        """`function(*args)` in a printer thread, or None if the queue is full."""
+        with self.lock:
+            if self.taken >= self.capacity:
+                return None
+            self.taken += 1
+        job = self.executor.submit(function, *args)
+        # The place is free when the job is done, not when its client hangs
+        # up: a render already running goes on, and still counts.
+        job.add_done_callback(self.done)
+        return await asyncio.wrap_future(job)
+
+    def done(self, _job) -> None:
+        with self.lock:
+            self.taken -= 1
+
+
+printer = Printer(settings.PDF_WORKERS, settings.PDF_QUEUE)
 
 
 def write_pdf(html: str) -> bytes:

@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import re
 import threading
 from datetime import date
@@ -21,9 +22,12 @@ from django.test import AsyncClient
 from django.utils import timezone
 from pypdf import PdfReader
 
+from butwhy.asgi import application
 from sessions import pdf
 from sessions.models import Action, Cause, Participant, Session, Vote
-from tests.conftest import make_cause, make_session
+from sessions.permissions import PARTICIPANT_COOKIE
+from tests.conftest import make_cause, make_group, make_session, make_user
+from tests.test_live_asgi import Call, signed
 
 SITUATION = "Young people keep getting hurt at the corner of 5th and Main."
 HOSTILE = [
@@ -581,3 +585,63 @@ def test_an_arabic_summary_prints_right_to_left(world):
     # Drawn in the right half: the heading's run starts right of the middle,
     # where a left-to-right page would start it at the left margin.
     assert heading > width / 2, (heading, width)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_printer_holds_up_no_live_update_and_asks_the_next_download_to_wait(monkeypatch):
+    """PDFs render in their own threads: with every one of them stuck and the
+    queue full, a new stream still opens and a change still reaches it, and
+    one more download gets the friendly "being prepared" page at once."""
+    fran = make_user("fran")
+    session = make_session(make_group(facilitators=[fran]))
+    participant = Participant.join(session)
+    cookie = PARTICIPANT_COOKIE.format(session.public_id)
+    phone = {cookie: signed(cookie, participant.key)}
+    # As many downloads as the event loop's default executor has threads, so
+    # that in a pool shared with the live channel they would fill it.
+    count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    crowd = min(32, count + 4)
+    monkeypatch.setattr(pdf, "printer", pdf.Printer(workers=2, waiting=crowd - 2))
+    rendering, release = threading.Semaphore(0), threading.Event()
+
+    def stuck_render(context, paper):
+        rendering.release()
+        release.wait(timeout=30)
+        return b"%PDF-1.7 stuck until released"
+
+    monkeypatch.setattr(pdf, "render", stuck_render)
+    client = AsyncClient()
+    client.force_login(fran)
+    address = url(session, "summary.pdf")
+
+    async def scenario():
+        downloads = [asyncio.ensure_future(client.get(address)) for _ in range(crowd)]
+        try:
+            for _ in range(2):
+                assert await asyncio.to_thread(rendering.acquire, True, 10)
+            for _ in range(1000):
+                if pdf.printer.taken == crowd:
+                    break
+                await asyncio.sleep(0.01)
+            assert pdf.printer.taken == crowd
+
+            stream = Call(application, f"/p/{session.public_id}/stream/", cookies=phone)
+            status, _headers = await stream.start()
+            assert status == 200
+            await stream.snapshot()
+            cause = await sync_to_async(make_cause)(session, "The lights are broken")
+            assert f'data-shown="{cause.pk}"' in await stream.snapshot()
+            await stream.hang_up()
+
+            extra = await client.get(address)
+            assert extra.status_code == 503
+            assert extra["Retry-After"] == "5"
+            assert "The PDF is being prepared." in extra.content.decode()
+            assert not any(download.done() for download in downloads)
+        finally:
+            release.set()
+        return await asyncio.gather(*downloads)
+
+    responses = async_to_sync(scenario)()
+    assert [r.status_code for r in responses] == [200] * crowd
+    assert pdf.printer.taken == 0

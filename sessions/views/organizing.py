@@ -386,18 +386,31 @@ def _render_pdf(context: dict, paper: str) -> bytes:
         live.release_connections()
 
 
+# How long the "being prepared" page asks a browser to wait before trying again.
+PDF_RETRY_SECONDS = 5
+
+
+def _printer_busy(request, session: Session) -> HttpResponse:
+    response = render(request, "sessions/pdf_busy.html", {"session": session}, status=503)
+    response["Retry-After"] = str(PDF_RETRY_SECONDS)
+    return response
+
+
 @never_cache
 @require_safe
 @login_required
 async def summary_pdf(request, session_id):
     """The summary as a PDF. Rendering takes about a second of CPU, so it runs
-    in a thread of its own: not on the event loop, where every live stream of
-    this process would stall, nor in the one thread that runs sync views."""
+    in the printer's own threads (pdf.Printer): not on the event loop, where
+    every live stream of this process would stall, nor among the threads that
+    serve the live channel. When the printer's queue is full: 503, try again."""
     try:
         session, context = await sync_to_async(_summary)(request, session_id)
     except Refused as refusal:
         return await sync_to_async(_refused)(request, refusal)
-    document = await sync_to_async(_render_pdf, thread_sensitive=False)(context, context["paper"])
+    document = await pdf.printer.run(_render_pdf, context, context["paper"])
+    if document is None:
+        return await sync_to_async(_printer_busy)(request, session)
     response = HttpResponse(document, content_type="application/pdf")
     return _attachment(response, pdf.filename(session, "pdf"))
 
