@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
@@ -193,13 +194,15 @@ def action_follow_up(request, group_id, action_id):
     return redirect("group", group.public_id)
 
 
-# Organizers and facilitators alike manage the group's people, and can delete it.
+# Organizers look and print; facilitators act, and only they manage the
+# group's people or delete it (an organizer may still leave).
 
 
 @require_POST
 @login_required
 def member_add(request, group_id):
-    group, role = group_for_member(request, group_id)
+    group = group_for_facilitator(request, group_id)
+    role = Membership.Role.FACILITATOR
     form = MemberForm(request.POST)
     if not form.is_valid():
         return _group_page(request, group, role, member_form=form, status=400)
@@ -220,6 +223,8 @@ def _is_last_facilitator(group, user) -> bool:
 def member_remove(request, group_id, membership_id):
     group, role = group_for_member(request, group_id)
     membership = get_object_or_404(Membership, pk=membership_id, group=group)
+    if role != Membership.Role.FACILITATOR and membership.user_id != request.user.pk:
+        raise PermissionDenied("Only the group's facilitators manage its people.")
     if group.memberships.count() == 1:
         return _group_page(request, group, role, error=LAST_MEMBER, status=409)
     if _is_last_facilitator(group, membership.user):
@@ -234,7 +239,7 @@ def member_remove(request, group_id, membership_id):
 @login_required
 def group_delete(request, group_id):
     """Delete the group with every session in it and everything in those."""
-    group, _role = group_for_member(request, group_id)
+    group = group_for_facilitator(request, group_id)
     if request.method == "POST":
         group.delete()
         return redirect("home")
