@@ -271,6 +271,11 @@ PAPER_SIZE = env_choice("PAPER_SIZE", "A4", ["A4", "Letter"])
 
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280
+# How many levels of "but why?" the tree may have: past it, answers, moves
+# and merges that would go deeper are refused.
+MAX_TREE_DEPTH = env_int("MAX_TREE_DEPTH", 12)
+if MAX_TREE_DEPTH < 1:
+    raise ImproperlyConfigured("MAX_TREE_DEPTH must be at least 1.")
 
 LOGGING = {
     "version": 1,
