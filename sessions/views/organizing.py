@@ -5,6 +5,7 @@ import json
 import re
 
 from asgiref.sync import sync_to_async
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
@@ -44,21 +45,42 @@ TOO_MANY_LOGINS = gettext_lazy(
 )
 
 
+def limited_login(request, view):
+    """`view` (a login view) behind the limits per address and per username.
+
+    The username counted is the one authentication will use (see
+    ratelimits.login_name), and a login that succeeds is not counted.
+    """
+    if request.method != "POST":
+        return view(request)
+    address = ratelimits.client_address(request)
+    username = ratelimits.login_name(request.POST.get("username", ""))
+    if ratelimits.exceeded(ratelimits.LOGIN_ADDRESS, address) or ratelimits.exceeded(
+        ratelimits.LOGIN_USER, username
+    ):
+        return render(
+            request,
+            "registration/login.html",
+            {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS},
+            status=429,
+        )
+    response = view(request)
+    if request.user.is_authenticated and response.status_code == 302:
+        ratelimits.forgive(ratelimits.LOGIN_ADDRESS, address)
+        ratelimits.forgive(ratelimits.LOGIN_USER, username)
+    return response
+
+
 @never_cache
 def login(request):
     """Django's login view, with limits per address and per username."""
-    if request.method == "POST":
-        username = request.POST.get("username", "")[:150].casefold()
-        if ratelimits.exceeded(
-            ratelimits.LOGIN_ADDRESS, ratelimits.client_address(request)
-        ) or ratelimits.exceeded(ratelimits.LOGIN_USER, username):
-            return render(
-                request,
-                "registration/login.html",
-                {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS},
-                status=429,
-            )
-    return LoginView.as_view()(request)
+    return limited_login(request, LoginView.as_view())
+
+
+@never_cache
+def admin_login(request):
+    """The admin's login, with the same limits as the other."""
+    return limited_login(request, admin.site.login)
 
 
 def home(request):
