@@ -299,6 +299,11 @@ if PDF_WORKERS < 1 or PDF_QUEUE < 0:
 
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280
+# How many levels of "but why?" the tree may have: past it, answers, moves
+# and merges that would go deeper are refused.
+MAX_TREE_DEPTH = env_int("MAX_TREE_DEPTH", 12)
+if MAX_TREE_DEPTH < 1:
+    raise ImproperlyConfigured("MAX_TREE_DEPTH must be at least 1.")
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,8 @@ urlpatterns = [
     path("", organizing.home, name="home"),
     path("accounts/login/", organizing.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Before the admin's own URLs: its login has the same limits as the other.
+    path("admin/login/", organizing.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     # The language pickers post here (Django's set_language): a cookie.
     path("i18n/", include("django.conf.urls.i18n")),

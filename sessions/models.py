@@ -17,7 +17,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from sessions import joincodes, wordfilter
 
@@ -495,6 +497,10 @@ class Session(models.Model):
                         _("That cause is no longer on the board. Please answer the new question."),
                         status=409,
                     )
+                if author is not None and not session.was_asked(parent_id):
+                    raise Refused(NOT_ASKED, status=409)
+                if depth_of(self.parent_map(), parent_id) + 1 > settings.MAX_TREE_DEPTH:
+                    raise Refused(too_deep(), status=409)
             held = author is not None and (
                 session.moderation == Session.Moderation.HOLD
                 or (
@@ -547,6 +553,18 @@ class Session(models.Model):
             event.undone = True
             event.save(update_fields=["undone"])
             return self.record("undo", of=event.seq)
+
+    def was_asked(self, cause_id: int) -> bool:
+        """Whether the room is asked "but why?" about this cause, now or earlier.
+
+        Phones answer the question on their screen; a draft typed before the
+        focus moved on still belongs to the question it was typed for. The
+        event log says which causes were ever the focus (one query, only when
+        the cause is not the focus now; self should be fresh from lock()).
+        """
+        if cause_id == self.focus_id:
+            return True
+        return self.events.filter(kind="focus", data__cause=cause_id).exists()
 
     def refocus_away_from(self, cause: Cause, to: Cause | None = None) -> None:
         """When the focused cause leaves the board, ask about its parent (or `to`) instead."""
@@ -608,6 +626,55 @@ class Participant(models.Model):
             participant = cls.objects.create(session=session, name=name)
             session.record("joined")
             return participant
+
+
+NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
+
+
+def _too_deep_message() -> str:
+    limit = settings.MAX_TREE_DEPTH
+    return ngettext(
+        "The tree can only be %(limit)d level deep. Please answer a question higher up.",
+        "The tree can only be %(limit)d levels deep. Please answer a question higher up.",
+        limit,
+    ) % {"limit": limit}
+
+
+def _too_deep_to_move_message() -> str:
+    limit = settings.MAX_TREE_DEPTH
+    return ngettext(
+        "There, these answers would go deeper than the tree's %(limit)d level.",
+        "There, these answers would go deeper than the tree's %(limit)d levels.",
+        limit,
+    ) % {"limit": limit}
+
+
+# Lazy, so that the message reads in the language the page answers in.
+too_deep = lazy(_too_deep_message, str)
+too_deep_to_move = lazy(_too_deep_to_move_message, str)
+
+
+def depth_of(parents: dict[int, int | None], pk: int) -> int:
+    """How deep `pk` sits: 1 for an answer to the situation itself."""
+    depth, node, seen = 1, parents.get(pk), {pk}
+    while node is not None and node not in seen:
+        depth += 1
+        seen.add(node)
+        node = parents.get(node)
+    return depth
+
+
+def levels_from(parents: dict[int, int | None], pk: int) -> int:
+    """How many levels `pk` and its answers span: 1 for a cause nobody answered."""
+    children: dict[int | None, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    levels, level, seen = 0, [pk], {pk}
+    while level:
+        levels += 1
+        level = [c for p in level for c in children.get(p, []) if c not in seen]
+        seen.update(level)
+    return levels
 
 
 def creates_cycle(parents: dict[int, int | None], start: int) -> bool:
@@ -769,6 +836,15 @@ class Cause(models.Model):
             parents = session.parent_map()
             if is_descendant(parents, into.pk, of=cause.pk):
                 raise Refused(_("A cause cannot be merged into one of its own answers."))
+            # Its answers move under `into`: the deepest of them must still fit.
+            below = levels_from(parents, cause.pk) - 1
+            deepest = depth_of(parents, into.pk) + below
+            if (
+                below
+                and deepest > settings.MAX_TREE_DEPTH
+                and deepest > (depth_of(parents, cause.pk) + below)
+            ):
+                raise Refused(too_deep_to_move(), status=409)
             children = list(cause.children.all())
             cause.children.update(parent=into)
             cause.state = self.State.MERGED
@@ -813,9 +889,15 @@ class Cause(models.Model):
                 if new_parent.state != self.State.VISIBLE:
                     raise Refused(_("Causes can only be moved under a cause on the board."), 409)
             parents = session.parent_map()
+            cause_depth_before = depth_of(parents, cause.pk)
             parents[cause.pk] = new_parent.pk if new_parent else None
             if new_parent and (new_parent.pk == cause.pk or creates_cycle(parents, cause.pk)):
                 raise Refused(_("A cause cannot be moved under itself or one of its own answers."))
+            # The whole moved branch must fit; moving a too deep one up is fine.
+            levels = levels_from(parents, cause.pk) - 1
+            deepest = depth_of(parents, cause.pk) + levels
+            if deepest > settings.MAX_TREE_DEPTH and deepest > cause_depth_before + levels:
+                raise Refused(too_deep_to_move(), status=409)
             cause.parent = new_parent
             cause.save(update_fields=["parent"])
 

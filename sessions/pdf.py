@@ -122,13 +122,17 @@ def summary(session: Session) -> dict:
     dots = session.tally() if session.votes_revealed else {}
     items: list[Item] = []
 
-    def number(nodes: list[tree.Node], prefix: str) -> None:
-        for place, node in enumerate(nodes, start=1):
-            label = f"{prefix}{place}"
-            items.append(Item(node.cause, label, node.depth, dots.get(node.pk, 0)))
-            number(node.children, label + ".")
-
-    number(tree.build(list(session.causes.all()), None).roots, "")
+    # Outline numbers from the depth-first list (no recursion: a deep tree
+    # from before MAX_TREE_DEPTH must still print): one counter per level.
+    places: list[int] = []
+    for node in tree.build(list(session.causes.all()), None).flat:
+        del places[node.depth + 1 :]
+        if len(places) > node.depth:
+            places[node.depth] += 1
+        else:
+            places.append(1)
+        label = ".".join(map(str, places))
+        items.append(Item(node.cause, label, node.depth, dots.get(node.pk, 0)))
     by_id = {item.cause.pk: item for item in items}
     order = {item.cause.pk: place for place, item in enumerate(items)}
 

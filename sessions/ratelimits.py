@@ -8,10 +8,13 @@ request through: a broken limit store must never take the meeting down.
 
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils.crypto import salted_hmac
 
 from sessions.models import RateCount
@@ -32,15 +35,19 @@ LOGIN_USER = Limit("login-user", count=10, seconds=15 * 60)
 LOGIN_ADDRESS = Limit("login-address", count=30, seconds=15 * 60)
 
 
+def _key(limit: Limit, who: str, window: int) -> str:
+    # Addresses and usernames are not kept: the key is a keyed hash of them.
+    seen = f"{limit.scope}:{who}:{window}"
+    return salted_hmac("ratelimit", seen, algorithm="sha256").hexdigest()
+
+
 def exceeded(limit: Limit, who: str) -> bool:
     """Count one more attempt by `who`; True if that is over the limit."""
     if not settings.RATE_LIMITS:
         return False
     now = time.time()
     window = int(now // limit.seconds)
-    # Addresses and usernames are not kept: the key is a keyed hash of them.
-    seen = f"{limit.scope}:{who}:{window}"
-    key = salted_hmac("ratelimit", seen, algorithm="sha256").hexdigest()
+    key = _key(limit, who, window)
     try:
         with transaction.atomic():
             count = _count(key, ends=(window + 1) * limit.seconds)
@@ -50,6 +57,32 @@ def exceeded(limit: Limit, who: str) -> bool:
         logger.warning("The rate-limit store failed; letting the request through.", exc_info=True)
         return False
     return count > limit.count
+
+
+def forgive(limit: Limit, who: str) -> None:
+    """Take back the attempt just counted: it went well (a login that succeeded).
+
+    Counting first and forgiving after keeps the limit exact when many
+    attempts arrive at once: none of them can slip past a check made before
+    the others were counted.
+    """
+    if not settings.RATE_LIMITS:
+        return
+    key = _key(limit, who, int(time.time() // limit.seconds))
+    try:
+        RateCount.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
+    except DatabaseError:
+        logger.warning("The rate-limit store failed to forgive an attempt.", exc_info=True)
+
+
+def login_name(username: str) -> str:
+    """The username as authentication will look it up, so that each spelling of
+    one account counts as that account: trimmed and NFKC-normalised like
+    Django's login form and user model do. Case is folded too: counting
+    "Fran" with "fran" is stricter, never looser.
+    """
+    name = get_user_model().normalize_username(username.strip())
+    return unicodedata.normalize("NFKC", name.casefold())
 
 
 def _count(key: str, ends: int) -> int:

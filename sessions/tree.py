@@ -24,9 +24,18 @@ class Node:
     # On the projector in the "act" phase: the actions proposed for it.
     actions: list = field(default_factory=list)
 
+    # In `Tree.flat`, how many levels of the outline end after this node:
+    # what lets a template draw the nesting from the flat list, without
+    # including itself once per level.
+    closes: int = 0
+
     @property
     def pk(self) -> int:
         return self.cause.pk
+
+    @property
+    def closing(self) -> range:
+        return range(self.closes)
 
 
 @dataclass
@@ -94,25 +103,37 @@ def build(causes: list[Cause], focus_id: int | None, tally: dict[int, int] | Non
     focus_path.reverse()
     on_path = {c.pk for c in focus_path}
 
+    # Depth first with a stack, not recursion: a tree from before the depth
+    # limit (MAX_TREE_DEPTH) may be deeper than Python's recursion allows.
     flat: list[Node] = []
-
-    def grow(parent_id: int | None, depth: int) -> list[Node]:
-        nodes = []
-        for cause in by_parent.get(parent_id, []):
-            if cause.state != Cause.State.VISIBLE:
-                continue
-            node = Node(
-                cause,
-                depth,
-                on_focus_path=cause.pk in on_path,
-                is_focus=cause.pk == focus_id,
-                dots=tally.get(cause.pk, 0) if tally else 0,
-            )
-            flat.append(node)
-            node.children = grow(cause.pk, depth + 1)
-            nodes.append(node)
-        return nodes
-
-    roots = grow(None, 0)
+    roots: list[Node] = []
+    stack: list[tuple[Cause, int, list[Node]]] = [
+        (cause, 0, roots) for cause in reversed(by_parent.get(None, []))
+    ]
+    seen: set[int] = set()
+    while stack:
+        cause, depth, siblings = stack.pop()
+        if cause.state != Cause.State.VISIBLE or cause.pk in seen:
+            continue
+        seen.add(cause.pk)
+        node = Node(
+            cause,
+            depth,
+            on_focus_path=cause.pk in on_path,
+            is_focus=cause.pk == focus_id,
+            dots=tally.get(cause.pk, 0) if tally else 0,
+        )
+        flat.append(node)
+        siblings.append(node)
+        stack.extend(
+            (child, depth + 1, node.children) for child in reversed(by_parent.get(cause.pk, []))
+        )
+    _count_closes(flat)
     pending = [c for c in causes if c.state == Cause.State.PENDING]
     return Tree(roots=roots, flat=flat, focus_path=focus_path, pending=pending)
+
+
+def _count_closes(flat: list[Node]) -> None:
+    for node, after in zip(flat, [*flat[1:], None], strict=False):
+        next_depth = after.depth if after is not None else 0
+        node.closes = 0 if node.children else node.depth - next_depth

@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from sessions import ratelimits
@@ -70,6 +71,59 @@ def test_logins_are_limited_per_username(db):
     response = Client(REMOTE_ADDR="10.4.4.4").post(
         "/accounts/login/", {"username": "Fran", "password": "fran-password"}
     )
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("spelling", [" fran", "fran ", "ｆｒａｎ", "FRAN", "\u00a0fran"])
+def test_another_spelling_of_a_locked_out_username_is_locked_out_too(db, spelling):
+    make_user("fran")
+    for _ in range(ratelimits.LOGIN_USER.count):
+        Client().post("/accounts/login/", {"username": "fran", "password": "wrong"})
+    response = Client(REMOTE_ADDR="10.4.4.5").post(
+        "/accounts/login/", {"username": spelling, "password": "fran-password"}
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_each_spelling_counts_against_the_one_username(db):
+    make_user("fran")
+    spellings = ["fran", " fran", "ｆｒａｎ", "fran\t"]
+    for i in range(ratelimits.LOGIN_USER.count):
+        spelling = spellings[i % len(spellings)]
+        Client().post("/accounts/login/", {"username": spelling, "password": "wrong"})
+    response = Client().post("/accounts/login/", {"username": "fran", "password": "fran-password"})
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_logging_in_successfully_does_not_count_toward_the_limit(db, url):
+    admin = get_user_model().objects.create_superuser("ada", password="ada-password")
+    assert admin.pk
+    for _ in range(ratelimits.LOGIN_USER.count + 5):
+        client = Client()
+        response = client.post(url, {"username": "ada", "password": "ada-password"})
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(admin.pk)
+
+
+def test_the_admin_login_is_limited_like_the_other(db):
+    get_user_model().objects.create_superuser("ada", password="ada-password")
+    for _ in range(ratelimits.LOGIN_USER.count):
+        response = Client().post("/admin/login/", {"username": "ada", "password": "wrong"})
+        assert response.status_code == 200
+    client = Client(REMOTE_ADDR="10.4.4.6")
+    response = client.post("/admin/login/", {"username": "ada", "password": "ada-password"})
+    assert response.status_code == 429
+    assert "Too many attempts to log in" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_login_counts_per_address_too(db):
+    get_user_model().objects.create_superuser("ada", password="ada-password")
+    for i in range(ratelimits.LOGIN_ADDRESS.count):
+        Client().post("/admin/login/", {"username": f"someone-{i}", "password": "wrong"})
+    response = Client().post("/admin/login/", {"username": "ada", "password": "ada-password"})
     assert response.status_code == 429
 
 

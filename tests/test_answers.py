@@ -62,6 +62,7 @@ def test_an_answer_to_the_situation_becomes_a_top_level_cause(world):
 
 def test_it_attaches_a_why_to_the_posted_cause(world):
     lights = make_cause(world.session, "No street lights")
+    world.session.ask_why(lights)
     answer(world, "The council cut the budget", parent=lights)
     cause = world.session.causes.get(text="The council cut the budget")
     assert cause.parent == lights

@@ -195,6 +195,7 @@ def grow(world) -> dict[str, int]:
     )
     Participant.objects.filter(pk=world.me.pk).update(name="' onmouseover='fz()")
     top = make_cause(session, "No street lights <b>fz</b>")
+    session.ask_why(top)
     child = session.add_cause("Budget & <script>alert('fz')</script>", top.pk, author=world.me)
     grandchild = make_cause(session, "</textarea><b>fz</b>", child)
     mine_alone = session.add_cause('" hx-get="/fz', None, author=world.me)

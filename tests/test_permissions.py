@@ -222,27 +222,29 @@ def test_anyone_with_an_account_can_start_a_group(world, persona, expected):
         assert group is None
 
 
-GROUP_MANAGERS = {"facilitator", "co_facilitator", "organizer"}
-GROUP_ACTION = {
-    **FACILITATOR_ACTION,
-    "facilitator": "group",
-    "co_facilitator": "group",
-    "organizer": "group",
-}
+# Organizers look and print; only facilitators manage the group's people.
+GROUP_ACTION = {**FACILITATOR_ACTION, "facilitator": "group", "co_facilitator": "group"}
 
 
 @pytest.mark.parametrize(("persona", "expected"), matrix(GROUP_ACTION))
-def test_the_groups_organizers_and_facilitators_add_people_to_it(world, persona, expected):
+def test_only_the_groups_facilitators_add_people_to_it(world, persona, expected):
     newcomer = make_user("nina")
     url = f"/g/{world.group.public_id}/members/"
     response = world.as_(persona).post(url, {"username": "nina", "role": "organizer"})
     assert_outcome(response, expected, world, url)
     added = Membership.objects.filter(group=world.group, user=newcomer).exists()
-    assert added == (persona in GROUP_MANAGERS)
+    assert added == (persona in FACILITATORS)
+
+
+def test_an_organizer_cannot_make_themself_a_facilitator(world):
+    url = f"/g/{world.group.public_id}/members/"
+    response = world.organizer.post(url, {"username": "olga", "role": "facilitator"})
+    assert response.status_code == 403
+    assert Membership.objects.get(group=world.group, user__username="olga").role == "organizer"
 
 
 @pytest.mark.parametrize(("persona", "expected"), matrix(GROUP_ACTION))
-def test_the_groups_organizers_and_facilitators_remove_people_from_it(world, persona, expected):
+def test_only_the_groups_facilitators_remove_people_from_it(world, persona, expected):
     cole = Membership.objects.get(group=world.group, user__username="cole")
     url = f"/g/{world.group.public_id}/members/{cole.pk}/remove/"
     response = world.as_(persona).post(url)
@@ -251,7 +253,46 @@ def test_the_groups_organizers_and_facilitators_remove_people_from_it(world, per
         assert response["Location"] == "/"
     else:
         assert_outcome(response, expected, world, url)
-    assert Membership.objects.filter(pk=cole.pk).exists() == (persona not in GROUP_MANAGERS)
+    assert Membership.objects.filter(pk=cole.pk).exists() == (persona not in FACILITATORS)
+
+
+def test_an_organizer_may_leave_the_group(world):
+    olga = Membership.objects.get(group=world.group, user__username="olga")
+    response = world.organizer.post(f"/g/{world.group.public_id}/members/{olga.pk}/remove/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert not Membership.objects.filter(pk=olga.pk).exists()
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_PAGE))
+def test_only_the_groups_facilitators_see_the_delete_page(world, persona, expected):
+    url = f"/g/{world.group.public_id}/delete/"
+    assert_outcome(world.as_(persona).get(url), expected, world, url)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    matrix({**FACILITATOR_ACTION, "facilitator": "home", "co_facilitator": "home"}),
+)
+def test_only_the_groups_facilitators_delete_it(world, persona, expected):
+    url = f"/g/{world.group.public_id}/delete/"
+    response = world.as_(persona).post(url)
+    if expected == "home":
+        assert response.status_code == 302
+        assert response["Location"] == "/"
+    else:
+        assert_outcome(response, expected, world, url)
+    assert Group.objects.filter(pk=world.group.pk).exists() == (persona not in FACILITATORS)
+
+
+def test_the_group_page_offers_organizers_no_member_or_delete_controls(world):
+    page = world.organizer.get(f"/g/{world.group.public_id}/").content.decode()
+    assert f'action="/g/{world.group.public_id}/members/"' not in page
+    cole = Membership.objects.get(group=world.group, user__username="cole")
+    assert f"/members/{cole.pk}/remove/" not in page
+    assert f"/g/{world.group.public_id}/delete/" not in page
+    page = world.facilitator.get(f"/g/{world.group.public_id}/").content.decode()
+    assert f"/g/{world.group.public_id}/delete/" in page
 
 
 def test_a_membership_of_another_group_cannot_be_removed_through_this_one(world):

@@ -315,16 +315,14 @@ def _cause_page(request, session, cause, *, forms=None, error="", status=200):
 
 
 def _descendants(built: tree.Tree, pk: int) -> set[int]:
+    """The causes below `pk`: in the depth-first list, those after it and deeper."""
     found: set[int] = set()
-
-    def collect(nodes, inside):
-        for node in nodes:
-            now_inside = inside or node.pk == pk
-            if now_inside and node.pk != pk:
-                found.add(node.pk)
-            collect(node.children, now_inside)
-
-    collect(built.roots, False)
+    inside: int | None = None  # the depth of `pk` while walking its answers
+    for node in built.flat:
+        if inside is not None and node.depth > inside:
+            found.add(node.pk)
+            continue
+        inside = node.depth if node.pk == pk else None
     return found
 
 

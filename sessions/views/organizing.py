@@ -5,9 +5,11 @@ import json
 import re
 
 from asgiref.sync import sync_to_async
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
@@ -43,21 +45,42 @@ TOO_MANY_LOGINS = gettext_lazy(
 )
 
 
+def limited_login(request, view):
+    """`view` (a login view) behind the limits per address and per username.
+
+    The username counted is the one authentication will use (see
+    ratelimits.login_name), and a login that succeeds is not counted.
+    """
+    if request.method != "POST":
+        return view(request)
+    address = ratelimits.client_address(request)
+    username = ratelimits.login_name(request.POST.get("username", ""))
+    if ratelimits.exceeded(ratelimits.LOGIN_ADDRESS, address) or ratelimits.exceeded(
+        ratelimits.LOGIN_USER, username
+    ):
+        return render(
+            request,
+            "registration/login.html",
+            {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS},
+            status=429,
+        )
+    response = view(request)
+    if request.user.is_authenticated and response.status_code == 302:
+        ratelimits.forgive(ratelimits.LOGIN_ADDRESS, address)
+        ratelimits.forgive(ratelimits.LOGIN_USER, username)
+    return response
+
+
 @never_cache
 def login(request):
     """Django's login view, with limits per address and per username."""
-    if request.method == "POST":
-        username = request.POST.get("username", "")[:150].casefold()
-        if ratelimits.exceeded(
-            ratelimits.LOGIN_ADDRESS, ratelimits.client_address(request)
-        ) or ratelimits.exceeded(ratelimits.LOGIN_USER, username):
-            return render(
-                request,
-                "registration/login.html",
-                {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS},
-                status=429,
-            )
-    return LoginView.as_view()(request)
+    return limited_login(request, LoginView.as_view())
+
+
+@never_cache
+def admin_login(request):
+    """The admin's login, with the same limits as the other."""
+    return limited_login(request, admin.site.login)
 
 
 def home(request):
@@ -193,13 +216,15 @@ def action_follow_up(request, group_id, action_id):
     return redirect("group", group.public_id)
 
 
-# Organizers and facilitators alike manage the group's people, and can delete it.
+# Organizers look and print; facilitators act, and only they manage the
+# group's people or delete it (an organizer may still leave).
 
 
 @require_POST
 @login_required
 def member_add(request, group_id):
-    group, role = group_for_member(request, group_id)
+    group = group_for_facilitator(request, group_id)
+    role = Membership.Role.FACILITATOR
     form = MemberForm(request.POST)
     if not form.is_valid():
         return _group_page(request, group, role, member_form=form, status=400)
@@ -220,6 +245,8 @@ def _is_last_facilitator(group, user) -> bool:
 def member_remove(request, group_id, membership_id):
     group, role = group_for_member(request, group_id)
     membership = get_object_or_404(Membership, pk=membership_id, group=group)
+    if role != Membership.Role.FACILITATOR and membership.user_id != request.user.pk:
+        raise PermissionDenied("Only the group's facilitators manage its people.")
     if group.memberships.count() == 1:
         return _group_page(request, group, role, error=LAST_MEMBER, status=409)
     if _is_last_facilitator(group, membership.user):
@@ -234,7 +261,7 @@ def member_remove(request, group_id, membership_id):
 @login_required
 def group_delete(request, group_id):
     """Delete the group with every session in it and everything in those."""
-    group, _role = group_for_member(request, group_id)
+    group = group_for_facilitator(request, group_id)
     if request.method == "POST":
         group.delete()
         return redirect("home")
