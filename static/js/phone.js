@@ -18,28 +18,30 @@
   var waiting = {};
 
   function draftKey(form) { return "butwhy-draft " + form.getAttribute("action"); }
+  /* Beside the text, the question it was typed for: {parent, was}. */
+  function askedKey(form) { return "butwhy-asked " + form.getAttribute("action"); }
   function parentOf(form) { return form.querySelector("input[type=hidden][name=parent]"); }
   function remember(form, text) {
     if (!store) { return; }
     try {
-      if (!text) { store.removeItem(draftKey(form)); return; }
+      if (!text) {
+        store.removeItem(draftKey(form));
+        store.removeItem(askedKey(form));
+        return;
+      }
+      store.setItem(draftKey(form), text);
       var parent = parentOf(form);
       var was = form.querySelector(".was");
-      store.setItem(draftKey(form), JSON.stringify({
-        text: text,
-        parent: parent ? parent.value : null,
-        was: was ? was.textContent : ""
-      }));
+      if (parent && was) {
+        store.setItem(askedKey(form), JSON.stringify({ parent: parent.value, was: was.textContent }));
+      }
     } catch (e) { /* full or private: the text box still holds it */ }
   }
-  function readDraft(form) {
-    var raw = store && store.getItem(draftKey(form));
-    if (!raw) { return null; }
+  function readAsked(form) {
     try {
-      var draft = JSON.parse(raw);
-      if (draft && typeof draft.text === "string") { return draft; }
-    } catch (e) { /* a draft kept before drafts knew their question */ }
-    return { text: raw, parent: null, was: "" };
+      var asked = JSON.parse(store.getItem(askedKey(form)) || "null");
+      return asked && typeof asked.parent === "string" ? asked : null;
+    } catch (e) { return null; }
   }
   /* A form people type in (it may have been swapped out by its own answer). */
   function composing(element) {
@@ -58,12 +60,11 @@
     if (!store) { return; }
     Array.prototype.forEach.call(document.querySelectorAll("#compose form"), function (form) {
       var box = form.querySelector("textarea");
-      var draft = box && readDraft(form);
+      var draft = box && store.getItem(draftKey(form));
       if (!draft || box.value) { return; }
-      box.value = draft.text;
-      if (draft.parent !== null && form.querySelector(".moved-on")) {
-        askedIs(form, draft.parent, draft.was);
-      }
+      box.value = draft;
+      var asked = form.querySelector(".moved-on") && readAsked(form);
+      if (asked) { askedIs(form, asked.parent, asked.was); }
     });
   }
   function notice(shown) {
