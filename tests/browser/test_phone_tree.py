@@ -112,7 +112,9 @@ def test_long_words_and_arabic_answers_stay_inside_the_phone(browsing, room, scr
     make_cause(session, "لا أحد يراقب السرعة في الليل", speed)
     session.set_phase(Session.Phase.WHY)
     phone = joined_phone(browsing, session)
-    phone.get_by_text("See everyone's answers").click()
+    # Opened from the keyboard: the summary is the one control.
+    phone.locator("#everyone summary").focus()
+    phone.keyboard.press("Enter")
     arabic = phone.locator("#everyone-tree .text", has_text="لا أحد يراقب")
     expect(arabic).to_be_visible()
     assert arabic.evaluate("element => getComputedStyle(element).direction") == "rtl"
@@ -121,6 +123,13 @@ def test_long_words_and_arabic_answers_stay_inside_the_phone(browsing, room, scr
     assert long_one.bounding_box()["x"] + long_one.bounding_box()["width"] <= 360
     long_one.scroll_into_view_if_needed()
     screenshot(phone, "phone-tree-long-words.png")
+    # The whole page right to left: the branch lines move to the other side.
+    phone.get_by_role("button", name="العربيّة").click()
+    phone.get_by_text("اطّلع على إجابات الجميع").click()
+    expect(phone.locator("#everyone-tree .tree-list")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.locator("#everyone").evaluate("section => section.scrollIntoView()")
+    screenshot(phone, "phone-tree-arabic.png")
     browsing.assert_no_errors()
 
 
