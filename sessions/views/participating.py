@@ -214,9 +214,6 @@ def join_code(request, code):
         return render(request, "sessions/join_name.html", {"session": session, "form": form})
 
 
-_UNSET = object()
-
-
 def _asked(session: Session, form) -> Cause | None:
     """The question an answer form is for: the one it was sent for, or else the one asked now.
 
@@ -244,7 +241,6 @@ def _phone_page(
     vote_error="",
     status=200,
     template="",
-    asked=_UNSET,
 ):
     context = phone_context(session)
     my_dots = dict(participant.votes.values_list("cause_id", "dots")) if participant else {}
@@ -252,7 +248,7 @@ def _phone_page(
         node.mine = my_dots.get(node.pk, 0)
     context.update(
         participant=participant,
-        asked=_asked(session, form) if asked is _UNSET else asked,
+        asked=_asked(session, form),
         full=True,
         mine=participant.causes.order_by("-id") if participant else [],
         my_actions=participant.actions.order_by("-id") if participant else [],

@@ -61,8 +61,8 @@ def test_everyones_answers_follow_the_room_live(browsing, room, screenshot):
     expect(items).to_have_count(5)
     # The branch being asked about comes first, its question marked.
     expect(items.first).to_have_attribute("aria-current", "true")
-    expect(items.first.locator("> .text")).to_have_text("Drivers speed on Main Street")
-    expect(tree.locator(".tree-list > li").nth(1).locator("> .text")).to_have_text(
+    expect(items.first.locator("> span")).to_have_text("Drivers speed on Main Street")
+    expect(tree.locator(".tree-list > li").nth(1).locator("> span")).to_have_text(
         "No street lights at the corner"
     )
     phone.locator("#everyone").evaluate("section => section.scrollIntoView()")
@@ -81,21 +81,21 @@ def test_everyones_answers_follow_the_room_live(browsing, room, screenshot):
     # (the console adds it to the question asked now)
     speed_branch = tree.locator(".tree-list > li").first
     expect(
-        speed_branch.locator("ul > li > .text", has_text="Shops want passing trade")
+        speed_branch.locator("ul > li > span", has_text="Shops want passing trade")
     ).to_be_visible()
     expect(tree.get_by_text("The lamps were never repaired")).to_have_count(0)
     held = Cause.objects.get(text="The lamps were never repaired")
     assert (held.state, held.parent_id) == (Cause.State.PENDING, speed.pk)
     # Approved, it appears under the cause it answers; the tree stayed open meanwhile.
     console_post(facilitator, session, f"causes/{held.pk}/approve/")
-    lamp = tree.locator("li", has=phone.locator("> .text", has_text="Drivers speed")).locator(
-        "ul > li > .text", has_text="The lamps were never repaired"
+    lamp = tree.locator("li", has=phone.locator("> span", has_text="Drivers speed")).locator(
+        "ul > li > span", has_text="The lamps were never repaired"
     )
     expect(lamp).to_be_visible()
     expect(phone.locator("#everyone summary")).to_contain_text("(7)")
     # The room moves on: the newly asked branch comes first.
     console_post(facilitator, session, f"causes/{lights.pk}/focus/")
-    expect(items.first.locator("> .text")).to_have_text("No street lights at the corner")
+    expect(items.first.locator("> span")).to_have_text("No street lights at the corner")
     expect(items.first).to_have_attribute("aria-current", "true")
     assert tree.evaluate("details => details.open")
     assert phone.evaluate("window.neverReloaded") is True
@@ -115,11 +115,11 @@ def test_long_words_and_arabic_answers_stay_inside_the_phone(browsing, room, scr
     # Opened from the keyboard: the summary is the one control.
     phone.locator("#everyone summary").focus()
     phone.keyboard.press("Enter")
-    arabic = phone.locator("#everyone-tree .text", has_text="لا أحد يراقب")
+    arabic = phone.locator("#everyone-tree li > span", has_text="لا أحد يراقب")
     expect(arabic).to_be_visible()
     assert arabic.evaluate("element => getComputedStyle(element).direction") == "rtl"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    long_one = phone.locator("#everyone-tree .text", has_text="averylongaddress")
+    long_one = phone.locator("#everyone-tree li > span", has_text="averylongaddress")
     assert long_one.bounding_box()["x"] + long_one.bounding_box()["width"] <= 360
     long_one.scroll_into_view_if_needed()
     screenshot(phone, "phone-tree-long-words.png")
