@@ -92,6 +92,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a dropped client reconnects after a random delay up to this many seconds",
     )
     parser.add_argument("--restart", action="store_true", help="SIGTERM the server mid-run")
+    parser.add_argument(
+        "--no-phone-tree", action="store_true", help="phones without everyone's answers"
+    )
     parser.add_argument("--pin", action="store_true", help="server on core 0, clients on core 1")
     parser.add_argument("--focus-every", type=float, default=5.0, help="seconds between focuses")
     parser.add_argument("--port", type=int, default=8810, help="first server port")
@@ -216,6 +219,7 @@ def create_data(args: argparse.Namespace) -> Setup:
         title=f"Bench {tag}",
         situation="Young people keep getting hurt at the corner of 5th and Main.",
         created_by=user,
+        phone_tree=not args.no_phone_tree,
     )
     session.open_for_joining()
     people = Participant.objects.bulk_create(
@@ -476,7 +480,7 @@ def csrf_from(headers: dict[str, str]) -> str | None:
 # ---------------------------------------------------------------- snapshots and clients
 
 PHONE_SHOWN = re.compile(rb'id="states"[^>]*data-shown="([^"]*)"')
-PHONE_FOCUS = re.compile(rb'name="parent" value="(\d*)"')
+PHONE_FOCUS = re.compile(rb'id="prompt" [^>]*data-question="(\d*)"')
 PROJECTOR_CAUSE = re.compile(rb'id="cause-(\d+)"')
 PROJECTOR_FOCUS = re.compile(rb'is-focus"[^>]*>\s*<div class="cause" id="cause-(\d+)"')
 

@@ -62,7 +62,15 @@ class SessionChoiceField(forms.ModelChoiceField):
 
 
 # The settings asked when a session is prepared (voting's are set on the console).
-ASKED_SETTINGS = ["kind", "language", "names", "moderation", "filter_words", "max_participants"]
+ASKED_SETTINGS = [
+    "kind",
+    "language",
+    "names",
+    "moderation",
+    "filter_words",
+    "phone_tree",
+    "max_participants",
+]
 
 
 class SessionForm(forms.ModelForm):
@@ -96,6 +104,7 @@ class SessionForm(forms.ModelForm):
         labels = {
             "max_participants": _("Most people who can join"),
             "filter_words": _("Hold answers with insults or personal details for my approval"),
+            "phone_tree": _("Phones can see everyone's answers (the whole tree)"),
             "kind": _("We look at"),
             "language": _("Language"),
             "names": _("Names"),

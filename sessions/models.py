@@ -153,6 +153,8 @@ class Session(models.Model):
     )
     # Hold answers with insults or personal details for approval (wordfilter.py).
     filter_words = models.BooleanField(default=False)
+    # Phones can open the whole tree ("See everyone's answers"); off, they see only the question.
+    phone_tree = models.BooleanField(default=True)
     # The most phones that may join; None: no limit.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
     # Set while the session is open for joining; cleared when it closes, so a

@@ -74,7 +74,12 @@ def phone_context(session: Session) -> dict:
     answered: list[int | str] = sorted(
         {c.parent_id for c in causes if c.parent_id and c.state == "visible"}
     )
-    context = {"session": session, "tree": built}
+    context = {
+        "session": session,
+        "tree": built,
+        "ballot": _with_parents(built),
+        "everyone": everyone(built) if session.phone_tree else None,
+    }
     if session.phase == "act":
         context["targets"] = built.open_to_actions(session.actions_for_any_cause)
     if session.phase in {"act", "agree"}:
@@ -88,6 +93,34 @@ def phone_context(session: Session) -> dict:
         context["earlier_plan"] = list(session.earlier_plan())
     context.update(shown=shown, removed=removed, answered=answered)
     return context
+
+
+def _with_parents(built: tree.Tree) -> list[tuple[tree.Node, Cause | None]]:
+    """Each cause on the board with the cause it answers (None: the situation)."""
+    by_pk = {node.pk: node.cause for node in built.flat}
+    return [(node, by_pk.get(node.cause.parent_id or 0)) for node in built.flat]
+
+
+def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
+    """The board for "See everyone's answers": depth first, the asked branch first.
+
+    Each row says whether it opens a nested list (it has children) or else how
+    many lists it closes, so the template nests the lists in one flat loop: a
+    deep tree cannot reach Python's recursion limit, as a recursive include would.
+    """
+    first = sorted(built.roots, key=lambda node: not node.on_focus_path)
+    stack = list(reversed(first))
+    order: list[tree.Node] = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(reversed(sorted(node.children, key=lambda child: not child.on_focus_path)))
+    rows = []
+    for i, node in enumerate(order):
+        after = order[i + 1].depth if i + 1 < len(order) else 0
+        opens = after > node.depth
+        rows.append((node, opens, range(0 if opens else node.depth - after)))
+    return rows
 
 
 @live.renderer("phone")
@@ -181,6 +214,22 @@ def join_code(request, code):
         return render(request, "sessions/join_name.html", {"session": session, "form": form})
 
 
+def _asked(session: Session, form) -> Cause | None:
+    """The question an answer form is for: the one it was sent for, or else the one asked now.
+
+    A form sent back with an error keeps its question, so that the phone
+    still offers the choice between it and the new one (phone.js). One query,
+    only for a form sent for an earlier question that is still on the board.
+    """
+    cleaned = getattr(form, "cleaned_data", {}) if form is not None else {}
+    if "parent" not in cleaned or cleaned["parent"] == session.focus_id:
+        return session.focus
+    if cleaned["parent"] is None:
+        return None
+    earlier = session.causes.filter(pk=cleaned["parent"], state=Cause.State.VISIBLE).first()
+    return earlier or session.focus
+
+
 def _phone_page(
     request,
     session,
@@ -199,6 +248,7 @@ def _phone_page(
         node.mine = my_dots.get(node.pk, 0)
     context.update(
         participant=participant,
+        asked=_asked(session, form),
         full=True,
         mine=participant.causes.order_by("-id") if participant else [],
         my_actions=participant.actions.order_by("-id") if participant else [],

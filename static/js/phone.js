@@ -5,6 +5,11 @@
  * keeps the text, says so, and is sent again, as the same form with the
  * same submission key (so the server never saves it twice), when the phone
  * is back online or the live stream says hello again (static/js/live.js).
+ *
+ * An answer belongs to the question it was typed for: the form carries that
+ * question (its "parent"), and so does its draft. When the room moves on
+ * while something is typed, the phone says so and asks where to send it
+ * (.moved-on); an empty form simply follows the room.
  */
 (function () {
   "use strict";
@@ -13,25 +18,53 @@
   var waiting = {};
 
   function draftKey(form) { return "butwhy-draft " + form.getAttribute("action"); }
+  /* Beside the text, the question it was typed for: {parent, was}. */
+  function askedKey(form) { return "butwhy-asked " + form.getAttribute("action"); }
+  function parentOf(form) { return form.querySelector("input[type=hidden][name=parent]"); }
   function remember(form, text) {
     if (!store) { return; }
     try {
-      if (text) { store.setItem(draftKey(form), text); } else { store.removeItem(draftKey(form)); }
+      if (!text) {
+        store.removeItem(draftKey(form));
+        store.removeItem(askedKey(form));
+        return;
+      }
+      store.setItem(draftKey(form), text);
+      var parent = parentOf(form);
+      var was = form.querySelector(".was");
+      if (parent && was) {
+        store.setItem(askedKey(form), JSON.stringify({ parent: parent.value, was: was.textContent }));
+      }
     } catch (e) { /* full or private: the text box still holds it */ }
+  }
+  function readAsked(form) {
+    try {
+      var asked = JSON.parse(store.getItem(askedKey(form)) || "null");
+      return asked && typeof asked.parent === "string" ? asked : null;
+    } catch (e) { return null; }
   }
   /* A form people type in (it may have been swapped out by its own answer). */
   function composing(element) {
     var form = element && element.closest && element.closest("form");
     return form && form.querySelector("textarea") ? form : null;
   }
+  /* The answer form now carries `parent`, shown as the question `was`. */
+  function askedIs(form, parent, was) {
+    parentOf(form).value = parent;
+    form.querySelector(".to-asked").value = parent;
+    if (was) { form.querySelector(".was").textContent = was; }
+  }
   /* Fill the empty text boxes from their drafts (a reload, a phone that
-   * closed the browser while offline). */
+   * closed the browser while offline), each with its question. */
   function restore() {
     if (!store) { return; }
     Array.prototype.forEach.call(document.querySelectorAll("#compose form"), function (form) {
       var box = form.querySelector("textarea");
       var draft = box && store.getItem(draftKey(form));
-      if (draft && !box.value) { box.value = draft; }
+      if (!draft || box.value) { return; }
+      box.value = draft;
+      var asked = form.querySelector(".moved-on") && readAsked(form);
+      if (asked) { askedIs(form, asked.parent, asked.was); }
     });
   }
   function notice(shown) {
@@ -50,10 +83,59 @@
     });
   }
 
+  /* The question the room is asked now, or null when it is asked none. */
+  function askedNow() {
+    var prompt = document.getElementById("prompt");
+    if (!prompt || prompt.getAttribute("data-phase") !== "why" || !prompt.hasAttribute("data-open")) {
+      return null;
+    }
+    return prompt.getAttribute("data-question") || "";
+  }
+  function followTheRoom() {
+    var form = document.getElementById("answer-form");
+    var choice = form && form.querySelector(".moved-on");
+    var now = askedNow();
+    /* A send waiting for the network goes where it was sent. */
+    if (!choice || now === null || waiting[form.id]) { return; }
+    var parent = parentOf(form);
+    var typed = form.querySelector("textarea").value.trim();
+    var movedOn = parent.value !== now && typed;
+    if (parent.value !== now && !movedOn) {
+      /* Nothing typed: the form follows the room. */
+      var question = document.querySelector("#prompt .question");
+      askedIs(form, now, question ? question.textContent.replace(/\s+/g, " ").trim() : "");
+    }
+    form.querySelector(".to-new").value = now;
+    var was = !choice.hidden;
+    choice.hidden = !movedOn;
+    /* While the choice is open, only its two buttons send, each with its question. */
+    parent.disabled = !!movedOn;
+    form.querySelector(".send").hidden = !!movedOn;
+    var status = document.getElementById("announce");
+    if (movedOn && !was && status) {
+      status.textContent = choice.querySelector("p").textContent.replace(/\s+/g, " ").trim();
+    }
+  }
+
   document.addEventListener("input", function (event) {
     var form = composing(event.target);
-    if (form && event.target.tagName === "TEXTAREA") { remember(form, event.target.value); }
+    if (form && event.target.tagName === "TEXTAREA") {
+      remember(form, event.target.value);
+      if (form.id === "answer-form") { followTheRoom(); }
+    }
   });
+  /* One of the two choices: the form now carries the question chosen (also
+   * for a send that has to wait for the network). Runs before htmx reads the form. */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var chosen = event.submitter;
+    if (form.id !== "answer-form" || !chosen || chosen.name !== "parent") { return; }
+    var was = chosen.classList.contains("to-new") && document.querySelector("#prompt .question");
+    askedIs(form, chosen.value, was ? was.textContent.replace(/\s+/g, " ").trim() : "");
+    parentOf(form).disabled = false;
+    form.querySelector(".moved-on").hidden = true;
+    form.querySelector(".send").hidden = false;
+  }, true);
   document.addEventListener("htmx:sendError", function (event) {
     var form = composing(event.detail.elt);
     if (!form) { return; }
@@ -69,5 +151,11 @@
   });
   window.addEventListener("online", sendWaiting);
   document.addEventListener("live:hello", sendWaiting);
+  /* The live channel (or this phone's own answer) swaps #prompt and #compose. */
+  var main = document.querySelector(".phone-main");
+  if (main && window.MutationObserver) {
+    new MutationObserver(followTheRoom).observe(main, { childList: true });
+  }
   restore();
+  followTheRoom();
 })();

@@ -88,7 +88,9 @@ def test_pages_show_the_notice_while_the_server_is_down_then_catch_up_by_themsel
     expect(projector.locator("#tree .cause .text")).to_have_count(2)
     # The phone: the new question, the board it knows of, its hidden answer.
     expect(phone.locator("#prompt .question")).to_have_text(question(lights.text))
-    expect(phone.locator("#prompt input[name=parent]")).to_have_value(str(lights.pk))
+    expect(phone.locator("#prompt")).to_have_attribute("data-question", str(lights.pk))
+    # Its form was empty, so it follows the room to the new question.
+    expect(phone.locator("#answer-form input[name=parent]")).to_have_value(str(lights.pk))
     shown = phone.locator("#states").get_attribute("data-shown").split()
     assert {str(lights.pk), str(speeding.pk)} <= set(shown)
     expect(phone.locator(f'#mine [data-cause="{aliens.pk}"] .state-hidden')).to_be_visible()
