@@ -194,17 +194,46 @@ def test_changing_only_the_notes_keeps_the_time_of_the_last_status_change(world)
     assert (action.notes, action.status_changed_at) == ("Still waiting", changed_at)
 
 
-def test_htmx_gets_the_updated_row_alone(world):
+def test_htmx_gets_the_updated_row_alone_while_the_action_stays_open(world):
     action = make_agreed_action(world.session, "Ask the council")
-    response = post_follow_up(world, action, {"status": "done", "notes": "Lights are up"}, **HTMX)
+    response = post_follow_up(world, action, {"status": "started", "notes": "Letter sent"}, **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
     assert html.strip().startswith(f'<li id="action-{action.pk}"')
-    assert "Lights are up" in html
-    assert "Start a success session about this" in html
+    assert "Letter sent" in html
+    assert "HX-Retarget" not in response
+    action.refresh_from_db()
+    assert (action.status, action.notes) == (Action.Status.STARTED, "Letter sent")
+
+
+def test_an_action_marked_done_leaves_the_open_actions_at_once(world):
+    action = make_agreed_action(world.session, "Ask the council")
+    make_agreed_action(world.session, "Still to do")
+    response = post_follow_up(world, action, {"status": "done", "notes": "Lights are up"}, **HTMX)
+    assert response.status_code == 200
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#actions", "outerHTML")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<section id="actions">')
+    open_list = section(html, "<h2>Open actions</h2>", '<details class="closed-actions"')
+    closed_list = section(html, '<details class="closed-actions"', "</section>")
+    assert "Still to do" in open_list
+    assert "Ask the council" not in open_list
+    assert "Done or dropped (1)" in closed_list
+    assert "Lights are up" in closed_list
+    assert "Start a success session about this" in closed_list
     action.refresh_from_db()
     assert (action.status, action.notes) == (Action.Status.DONE, "Lights are up")
+
+
+def test_a_done_action_started_again_goes_back_to_the_open_actions(world):
+    action = make_agreed_action(world.session, "Ask the council", status="done")
+    response = post_follow_up(world, action, {"status": "started", "notes": "Broke again"}, **HTMX)
+    html = response.content.decode()
+    assert response["HX-Retarget"] == "#actions"
+    assert "Ask the council" in section(html, "<h2>Open actions</h2>", "</section>")
+    assert '<details class="closed-actions"' not in html
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
