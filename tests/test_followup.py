@@ -1,6 +1,7 @@
 """Following up: the group page's sessions and open actions, follow-up sessions, copies."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -484,6 +485,30 @@ def test_the_copy_form_offers_the_groups_the_facilitator_runs(world):
     assert "Watching only" not in html
     assert "Hilltop" not in html
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_copys_title_says_it_is_a_copy_and_when_it_was_made(world):
+    response = world.facilitator.get(f"/s/{world.session.public_id}/copy/")
+    today = timezone.localdate().isoformat()
+    assert f'value="Safety at the corner (copy, {today})"' in response.content.decode()
+
+
+def test_a_long_title_is_cut_so_that_the_copy_still_says_so(world):
+    Session.objects.filter(pk=world.session.pk).update(title="Long " * 24)
+    response = world.facilitator.get(f"/s/{world.session.public_id}/copy/")
+    title = re.search(r'name="title" value="([^"]*)"', response.content.decode()).group(1)
+    assert len(title) <= 120
+    assert title.endswith(f"… (copy, {timezone.localdate().isoformat()})")
+
+
+def test_the_copys_title_can_be_changed_before_saving(world):
+    response = world.facilitator.post(
+        f"/s/{world.session.public_id}/copy/",
+        {"group": world.group.public_id, "title": "Safety at the corner, spring"},
+    )
+    assert response.status_code == 302
+    assert Session.objects.filter(title="Safety at the corner, spring").count() == 1
+    assert Session.objects.filter(title="Safety at the corner").count() == 1
 
 
 def test_a_copy_has_the_situation_and_settings_and_nothing_that_happened(world):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -332,6 +332,14 @@ def session_create(request, group_id):
     return render(request, "sessions/session_form.html", context)
 
 
+def copy_title(title: str) -> str:
+    """A copy's title says it is one, and when it was made; the original is cut to fit."""
+    today = timezone.localdate().isoformat()
+    suffix = _(" (copy, %(date)s)") % {"date": today}
+    limit = Session._meta.get_field("title").max_length or 120
+    return Truncator(title).chars(limit - len(suffix)) + suffix
+
+
 @never_cache
 @login_required
 def session_copy(request, session_id):
@@ -341,7 +349,7 @@ def session_copy(request, session_id):
     form = CopySessionForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"group": session.group, "title": session.title},
+        initial={"group": session.group, "title": copy_title(session.title)},
     )
     if request.method == "POST" and form.is_valid():
         copy = Session.objects.create(
