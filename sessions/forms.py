@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sessions import joincodes, text
@@ -309,10 +310,22 @@ class AgreeForm(forms.Form):
         error_messages={"invalid": _("Write the date like 2026-12-31.")},
     )
 
+    def __init__(self, *args, current_due=None, **kwargs):
+        """`current_due`: the action's date so far, which may stay even once it has passed."""
+        super().__init__(*args, **kwargs)
+        self.current_due = current_due
+        if current_due is None or current_due >= timezone.localdate():
+            self.fields["due"].widget.attrs["min"] = timezone.localdate().isoformat()
+
     def clean_due(self):
         due = self.cleaned_data["due"]
         if due is not None and not 2000 <= due.year <= 2100:
             raise forms.ValidationError(_("Choose a date between 2000 and 2100."))
+        # A day gone by (in the app's time zone) would make the action overdue
+        # the moment it is agreed. A date it already had may stay, so that
+        # changing who does a late action still works.
+        if due is not None and due < timezone.localdate() and due != self.current_due:
+            raise forms.ValidationError(_("This date has passed: choose today or a later day."))
         return due
 
 

@@ -1,6 +1,7 @@
 """Following up: the group page's sessions and open actions, follow-up sessions, copies."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -194,17 +195,46 @@ def test_changing_only_the_notes_keeps_the_time_of_the_last_status_change(world)
     assert (action.notes, action.status_changed_at) == ("Still waiting", changed_at)
 
 
-def test_htmx_gets_the_updated_row_alone(world):
+def test_htmx_gets_the_updated_row_alone_while_the_action_stays_open(world):
     action = make_agreed_action(world.session, "Ask the council")
-    response = post_follow_up(world, action, {"status": "done", "notes": "Lights are up"}, **HTMX)
+    response = post_follow_up(world, action, {"status": "started", "notes": "Letter sent"}, **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
     assert html.strip().startswith(f'<li id="action-{action.pk}"')
-    assert "Lights are up" in html
-    assert "Start a success session about this" in html
+    assert "Letter sent" in html
+    assert "HX-Retarget" not in response
+    action.refresh_from_db()
+    assert (action.status, action.notes) == (Action.Status.STARTED, "Letter sent")
+
+
+def test_an_action_marked_done_leaves_the_open_actions_at_once(world):
+    action = make_agreed_action(world.session, "Ask the council")
+    make_agreed_action(world.session, "Still to do")
+    response = post_follow_up(world, action, {"status": "done", "notes": "Lights are up"}, **HTMX)
+    assert response.status_code == 200
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#actions", "outerHTML")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<section id="actions">')
+    open_list = section(html, "<h2>Open actions</h2>", '<details class="closed-actions"')
+    closed_list = section(html, '<details class="closed-actions"', "</section>")
+    assert "Still to do" in open_list
+    assert "Ask the council" not in open_list
+    assert "Done or dropped (1)" in closed_list
+    assert "Lights are up" in closed_list
+    assert "Start a success session about this" in closed_list
     action.refresh_from_db()
     assert (action.status, action.notes) == (Action.Status.DONE, "Lights are up")
+
+
+def test_a_done_action_started_again_goes_back_to_the_open_actions(world):
+    action = make_agreed_action(world.session, "Ask the council", status="done")
+    response = post_follow_up(world, action, {"status": "started", "notes": "Broke again"}, **HTMX)
+    html = response.content.decode()
+    assert response["HX-Retarget"] == "#actions"
+    assert "Ask the council" in section(html, "<h2>Open actions</h2>", "</section>")
+    assert '<details class="closed-actions"' not in html
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
@@ -455,6 +485,30 @@ def test_the_copy_form_offers_the_groups_the_facilitator_runs(world):
     assert "Watching only" not in html
     assert "Hilltop" not in html
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_copys_title_says_it_is_a_copy_and_when_it_was_made(world):
+    response = world.facilitator.get(f"/s/{world.session.public_id}/copy/")
+    today = timezone.localdate().isoformat()
+    assert f'value="Safety at the corner (copy, {today})"' in response.content.decode()
+
+
+def test_a_long_title_is_cut_so_that_the_copy_still_says_so(world):
+    Session.objects.filter(pk=world.session.pk).update(title="Long " * 24)
+    response = world.facilitator.get(f"/s/{world.session.public_id}/copy/")
+    title = re.search(r'name="title" value="([^"]*)"', response.content.decode()).group(1)
+    assert len(title) <= 120
+    assert title.endswith(f"… (copy, {timezone.localdate().isoformat()})")
+
+
+def test_the_copys_title_can_be_changed_before_saving(world):
+    response = world.facilitator.post(
+        f"/s/{world.session.public_id}/copy/",
+        {"group": world.group.public_id, "title": "Safety at the corner, spring"},
+    )
+    assert response.status_code == 302
+    assert Session.objects.filter(title="Safety at the corner, spring").count() == 1
+    assert Session.objects.filter(title="Safety at the corner").count() == 1
 
 
 def test_a_copy_has_the_situation_and_settings_and_nothing_that_happened(world):

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django import forms
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -151,6 +152,7 @@ def test_any_agreement(world, refs, owner, first_step, due, outside):
             assert action.agreed and action.plan_order == 1
             assert_cleaned(action.owner, 120)
             assert action.due is None or 2000 <= action.due.year <= 2100
+            assert action.due is None or action.due >= timezone.localdate()
 
 
 TAG_CHOICES = ["", "yes", "no", "unsure", "inside", "outside", "YES", " no", "\x00", "maybe"]

@@ -10,6 +10,7 @@ import datetime
 import pytest
 from django.db import IntegrityError
 from django.test import Client
+from django.utils import timezone
 
 from sessions.models import Action, ActionLink, Cause, Event, Session, Vote
 from sessions.views.participating import render_phone
@@ -563,7 +564,8 @@ def test_an_edit_made_meanwhile_is_not_overwritten(world):
 # Agree
 
 
-AGREED = {"owner": "Rosa", "first_step": "Write to the council", "due": "2026-12-15"}
+IN_TWO_WEEKS = timezone.localdate() + datetime.timedelta(days=14)
+AGREED = {"owner": "Rosa", "first_step": "Write to the council", "due": IN_TWO_WEEKS.isoformat()}
 
 
 @pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
@@ -577,7 +579,7 @@ def test_only_facilitators_agree_actions(world, persona, expected):
         assert (lamps.owner, lamps.first_step, lamps.due) == (
             "Rosa",
             "Write to the council",
-            datetime.date(2026, 12, 15),
+            IN_TWO_WEEKS,
         )
 
 
@@ -594,6 +596,10 @@ def test_only_facilitators_open_an_actions_page(world, persona, expected):
         ({**AGREED, "due": "next Tuesday"}, "Write the date like 2026-12-31."),
         ({**AGREED, "due": "2026-02-30"}, "Write the date like 2026-12-31."),
         ({**AGREED, "due": "1850-01-01"}, "between 2000 and 2100"),
+        (
+            {**AGREED, "due": (timezone.localdate() - datetime.timedelta(days=1)).isoformat()},
+            "This date has passed: choose today or a later day.",
+        ),
         ({**AGREED, "owner": "x" * 121}, "Please keep it to 120 characters"),
         ({**AGREED, "owner": "  "}, "Write who will do it"),
     ],
@@ -605,6 +611,33 @@ def test_a_bad_agreement_gets_a_message_and_changes_nothing(world, data, message
     assert message in response.content.decode()
     lamps.refresh_from_db()
     assert not lamps.agreed and lamps.owner == ""
+
+
+def test_today_is_a_good_date_and_the_form_says_so_before_sending(world):
+    lamps = make_action(world.session, "Lamps")
+    page = world.facilitator.get(f"/s/{world.session.public_id}/actions/{lamps.pk}/")
+    assert f'min="{timezone.localdate().isoformat()}"' in page.content.decode()
+    today = {**AGREED, "due": timezone.localdate().isoformat()}
+    response = post(world, "facilitator", f"actions/{lamps.pk}/agree/", today)
+    assert response.status_code == 302
+    lamps.refresh_from_db()
+    assert lamps.due == timezone.localdate()
+
+
+def test_a_late_action_keeps_its_date_when_someone_else_takes_it_on(world):
+    lamps = make_action(world.session, "Lamps")
+    last_week = timezone.localdate() - datetime.timedelta(days=7)
+    lamps.agree(owner="Rosa", owner_outside=False, first_step="", due=last_week)
+    data = {"owner": "Amina", "first_step": "", "due": last_week.isoformat()}
+    response = post(world, "facilitator", f"actions/{lamps.pk}/agree/", data)
+    assert response.status_code == 302
+    lamps.refresh_from_db()
+    assert (lamps.owner, lamps.due) == ("Amina", last_week)
+    earlier = {**data, "due": (last_week - datetime.timedelta(days=1)).isoformat()}
+    response = post(world, "facilitator", f"actions/{lamps.pk}/agree/", earlier)
+    assert response.status_code == 400
+    lamps.refresh_from_db()
+    assert lamps.due == last_week
 
 
 def test_a_hidden_action_cannot_go_in_the_plan(world):

@@ -578,7 +578,7 @@ def merge_action(request, session_id, action_id):
 def agree_action(request, session_id, action_id):
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
-    form = AgreeForm(request.POST)
+    form = AgreeForm(request.POST, current_due=action.due)
     return _action_form_action(request, session, action, "agree", form, lambda d: action.agree(**d))
 
 

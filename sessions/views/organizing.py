@@ -14,13 +14,14 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import reswap, retarget
 
 from sessions import export, live, pdf, ratelimits
 from sessions.forms import (
@@ -131,15 +132,11 @@ def _follow_up_form(action: Action, data=None) -> FollowUpForm:
     )
 
 
-def _group_page(
-    request, group, role, *, member_form=None, error="", status=200, failed=None, action_error=""
-):
-    """The group's page. Four queries, however many sessions and actions it has.
+def _actions(group, failed=None) -> dict:
+    """The group's agreed actions, open and closed (done or dropped), as the page lists them.
 
     `failed` is a row (see _action_row) whose follow-up form did not go through.
     """
-    sessions = group.sessions.select_related("follows")
-    members = group.memberships.select_related("user").order_by("user__username")
     # Soonest first, so that what is overdue comes to the top.
     plan = (
         Action.objects.filter(session__group=group, agreed=True)
@@ -153,6 +150,19 @@ def _group_page(
         else:
             rows.append({"action": action, "form": _follow_up_form(action), "error": ""})
     closed = [row for row in rows if row["action"].status not in OPEN_STATUSES]
+    return {
+        "open_actions": [row for row in rows if row["action"].status in OPEN_STATUSES],
+        "closed_actions": closed,
+        "show_closed": any(row["form"].errors or row["error"] for row in closed),
+    }
+
+
+def _group_page(
+    request, group, role, *, member_form=None, error="", status=200, failed=None, action_error=""
+):
+    """The group's page. Four queries, however many sessions and actions it has."""
+    sessions = group.sessions.select_related("follows")
+    members = group.memberships.select_related("user").order_by("user__username")
     return render(
         request,
         "sessions/group.html",
@@ -163,17 +173,13 @@ def _group_page(
             "members": members,
             "member_form": member_form or MemberForm(),
             "error": error,
-            "open_actions": [row for row in rows if row["action"].status in OPEN_STATUSES],
-            "closed_actions": closed,
-            "show_closed": any(row["form"].errors or row["error"] for row in closed),
+            **_actions(group, failed),
             "action_error": action_error,
         },
         status=status,
     )
 
 
-@never_cache
-@login_required
 def group_detail(request, group_id):
     group, role = group_for_member(request, group_id)
     return _group_page(request, group, role)
@@ -205,14 +211,20 @@ def action_follow_up(request, group_id, action_id):
     if not form.is_valid():
         row = {"action": action, "form": form, "error": ""}
         return _action_row(request, group, role, row, status=400)
+    was_open = action.status in OPEN_STATUSES
     try:
         action.follow_up(form.cleaned_data["status"], form.cleaned_data["notes"])
     except Refused as refusal:  # taken out of the plan meanwhile
         row = {"action": action, "form": form, "error": refusal.message}
         return _action_row(request, group, role, row, status=refusal.status)
-    if request.htmx:
+    if request.htmx and was_open == (action.status in OPEN_STATUSES):
         row = {"action": action, "form": _follow_up_form(action), "error": ""}
         return _action_row(request, group, role, row, status=200)
+    if request.htmx:
+        # Done, dropped or reopened: the row moves to the other list.
+        context = {"group": group, "role": role, **_actions(group)}
+        response = render(request, "sessions/group.html#actions", context)
+        return reswap(retarget(response, "#actions"), "outerHTML")
     return redirect("group", group.public_id)
 
 
@@ -347,6 +359,14 @@ def session_create(request, group_id):
     return render(request, "sessions/session_form.html", context)
 
 
+def copy_title(title: str) -> str:
+    """A copy's title says it is one, and when it was made; the original is cut to fit."""
+    today = timezone.localdate().isoformat()
+    suffix = _(" (copy, %(date)s)") % {"date": today}
+    limit = Session._meta.get_field("title").max_length or 120
+    return Truncator(title).chars(limit - len(suffix)) + suffix
+
+
 @never_cache
 @login_required
 def session_copy(request, session_id):
@@ -356,7 +376,7 @@ def session_copy(request, session_id):
     form = CopySessionForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"group": session.group, "title": session.title},
+        initial={"group": session.group, "title": copy_title(session.title)},
     )
     if request.method == "POST" and form.is_valid():
         copy = Session.objects.create(

@@ -1,5 +1,6 @@
 """What a page gets when something failed on the way: the database, or a CSRF token."""
 
+import contextlib
 import sys
 
 from django.core.exceptions import DisallowedHost
@@ -52,20 +53,23 @@ def fresh_csrf_token(request):
 def csrf_failure(request, reason: str = ""):
     """403 for a post whose CSRF token is stale or whose cookie is gone.
 
-    It says what happened, offers the way back and shows what was typed, so
-    that nothing is lost. The header tells static/js/csrf.js to fetch a
-    fresh token and send the same request again, once.
+    It says what happened, offers the way back (to a page of ours) and shows
+    what was typed on it, so that nothing is lost. The header tells
+    static/js/csrf.js to fetch a fresh token and send the same request again,
+    once.
     """
-    try:
-        typed = request.POST.get("text", "")[:2000]
-    except Exception:  # an unreadable body: there is nothing to give back
-        typed = ""
     back = request.META.get("HTTP_REFERER", "")
     try:
         host = request.get_host()
     except DisallowedHost:
         host = ""
-    if not host or not url_has_allowed_host_and_scheme(back, {host}, request.is_secure()):
+    ours = bool(host) and url_has_allowed_host_and_scheme(back, {host}, request.is_secure())
+    typed = ""
+    if ours:  # a post from another site gets no words of its own shown here
+        # An unreadable body (a bad charset, say): there is nothing to give back.
+        with contextlib.suppress(Exception):
+            typed = request.POST.get("text", "")[:2000]
+    else:
         back = reverse("home")
     response = render(request, "403_csrf.html", {"back": back, "typed": typed}, status=403)
     response[CSRF_FAILED_HEADER] = "1"
