@@ -7,7 +7,9 @@ request.POST: Django itself refuses such a form with BadRequest, and its own
 again), so the client would see a 500.
 """
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.shortcuts import render
+from django.utils.decorators import sync_and_async_middleware
 from django.utils.translation import gettext_lazy as _
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -32,11 +34,29 @@ def charset_of_form(content_type: str) -> str | None:
     return ""
 
 
+def _refused(request) -> bool:
+    charset = charset_of_form(request.META.get("CONTENT_TYPE", ""))
+    return bool(charset) and charset not in UTF8
+
+
+def _refusal(request):
+    return render(request, "400.html", {"message": NOT_UTF8}, status=400)
+
+
+@sync_and_async_middleware
 def utf8_forms_only(get_response):
+    # Both kinds, so that the ASGI server's async views and streams do not
+    # go through a thread for this check; only a refusal renders (in one).
+    if iscoroutinefunction(get_response):
+
+        async def async_middleware(request):
+            if _refused(request):
+                return await sync_to_async(_refusal)(request)
+            return await get_response(request)
+
+        return async_middleware
+
     def middleware(request):
-        charset = charset_of_form(request.META.get("CONTENT_TYPE", ""))
-        if charset and charset not in UTF8:
-            return render(request, "400.html", {"message": NOT_UTF8}, status=400)
-        return get_response(request)
+        return _refusal(request) if _refused(request) else get_response(request)
 
     return middleware

@@ -207,3 +207,27 @@ def test_an_invisible_group_name_is_refused(world):
     response = world.facilitator.post("/groups/new/", {"name": "\u3164\u3164"})
     assert response.status_code == 400
     assert INVISIBLE in response.content.decode()
+
+
+def test_the_asgi_handler_refuses_other_charsets_the_same_way(world):
+    """Under the ASGI server the check runs in the async chain, and renders our page."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    from tests.conftest import sign_participant_cookie
+
+    client = AsyncClient()
+    sign_participant_cookie(client, world.me)
+
+    async def post(charset: str):
+        return await client.generic(
+            "POST",
+            f"/p/{world.session.public_id}/answers/",
+            b"text=Caf%E9&parent=",
+            content_type=f"{FORM}; charset={charset}",
+        )
+
+    refused = async_to_sync(post)("iso-8859-1")
+    assert refused.status_code == 400
+    assert NOT_UTF8 in refused.content.decode()
+    assert not world.session.causes.exists()
