@@ -138,6 +138,8 @@ def secret_key() -> str:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_key()
+# Any host by default, so that `make run` answers on whatever address the
+# laptop has: no absolute URL is built from the Host header (network.py).
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -164,6 +166,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads request.POST: a form in another charset is a 400.
+    "sessions.encoding.utf8_forms_only",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -236,6 +240,11 @@ SERVE_STATIC = env_bool("SERVE_STATIC", True)
 # Production behind TLS: HTTPS=true turns on Django's deployment checklist.
 HTTPS = env_bool("HTTPS", False)
 if HTTPS:
+    if not env_str("ALLOWED_HOSTS", "").strip():
+        raise ImproperlyConfigured(
+            "With HTTPS=true, set ALLOWED_HOSTS to the names the site answers to "
+            "(for example butwhy.example.org)."
+        )
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -22,6 +22,12 @@ from sessions.models import (
 SUBMISSION_KEY = re.compile(r"\A[A-Za-z0-9_-]{8,40}\Z")
 
 
+DAMAGED = _(
+    "Some of this text did not arrive intact (it was not valid UTF-8). Please type it again."
+)
+INVISIBLE = _("This has nothing that can be seen, only invisible characters. Please write words.")
+
+
 class TypedText(forms.CharField):
     """Text a person typed: normalised once here, then measured."""
 
@@ -42,6 +48,13 @@ class TypedText(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return text.normalise(value, multiline=self.multiline) if value else value
+
+    def validate(self, value):
+        super().validate(value)
+        if value and text.is_damaged(value):
+            raise forms.ValidationError(DAMAGED, code="damaged")
+        if value and text.is_invisible(value):
+            raise forms.ValidationError(INVISIBLE, code="invisible")
 
 
 class GroupForm(forms.ModelForm):

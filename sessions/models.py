@@ -530,6 +530,7 @@ class Session(models.Model):
                 raise Refused(_("There is nothing to undo."), status=409)
             undo = event.data["undo"]
             parents = self.parent_map()
+            now = dict(parents)
             restored: list[Cause | Action] = []
             for model in (Cause, Action):
                 entries = undo.get(model.UNDO_KEY, [])
@@ -545,6 +546,16 @@ class Session(models.Model):
                     restored.append(item)
             if any(isinstance(i, Cause) and creates_cycle(parents, i.pk) for i in restored):
                 raise Refused(_("This can no longer be undone: it would make a loop."), 409)
+            # Answers added since may have made a branch too deep to go back.
+            for item in restored:
+                if isinstance(item, Cause) and parents[item.pk] != now[item.pk]:
+                    levels = levels_from(parents, item.pk) - 1
+                    deepest = depth_of(parents, item.pk) + levels
+                    if (
+                        deepest > settings.MAX_TREE_DEPTH
+                        and deepest > depth_of(now, item.pk) + levels
+                    ):
+                        raise Refused(too_deep_to_move(), status=409)
             for item in restored:
                 item.save(update_fields=item.UNDOABLE_FIELDS)
             for action_id, cause_id in undo.get("links_added", []):

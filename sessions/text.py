@@ -33,3 +33,26 @@ def normalise(value: str, *, multiline: bool = False) -> str:
     else:
         value = " ".join(value.split())
     return unicodedata.normalize("NFC", value)
+
+
+# Letters that draw nothing although Unicode files them as letters or symbols
+# (Hangul fillers, the blank Braille pattern): an answer of only these shows
+# as a blank cause, like one of only format characters.
+_BLANK_LETTERS = set("\u115f\u1160\u3164\uffa0\u2800")
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Mn", "Me", "Zs", "Zl", "Zp"}
+# What Django puts in place of bytes that are not UTF-8.
+REPLACEMENT = "\ufffd"
+
+
+def is_invisible(value: str) -> bool:
+    """Whether `value` would show as nothing: only spaces, format characters
+    (zero-width spaces and joiners, soft hyphens…), lone marks and fillers."""
+    return all(
+        ch in _BLANK_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value
+    )
+
+
+def is_damaged(value: str) -> bool:
+    """Whether the text arrived broken: bytes that were not UTF-8 come out of
+    Django's form parsing as replacement characters."""
+    return REPLACEMENT in value

@@ -27,6 +27,7 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import sessions.forms
 from sessions import joincodes, text
 from sessions.forms import TypedText
 from sessions.models import (
@@ -106,6 +107,42 @@ NORMALISATION_HOSTILE = st.text(
 )
 
 
+# Text that shows as nothing: zero-width and other format characters, lone
+# marks, fillers, spaces. Every text field refuses it.
+INVISIBLE = st.text(
+    st.sampled_from(
+        [
+            "\u200b",
+            "\u200c",
+            "\u200d",
+            "\u2060",
+            "\ufeff",
+            "\u00ad",
+            "\u180e",
+            "\u034f",
+            "\ufe0f",
+            "\u3164",
+            "\u2800",
+            "\u115f",
+            "\u0301",
+            " ",
+            "\u00a0",
+            "\n",
+        ]
+    ),
+    min_size=1,
+    max_size=12,
+)
+# Bytes that are not UTF-8, alone or inside ordinary text: refused, never
+# stored as replacement characters.
+NOT_UTF8 = st.builds(
+    lambda before, bad, after: before.encode() + bad + after.encode(),
+    JUNK,
+    st.sampled_from([b"\xe9", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"]),
+    JUNK,
+)
+
+
 def typed(limit: int) -> st.SearchStrategy[str]:
     """What someone might type into a field of `limit` characters, or an attacker send."""
     edges = [
@@ -125,6 +162,7 @@ def typed(limit: int) -> st.SearchStrategy[str]:
             st.integers(0, 2000),
         ),
         NORMALISATION_HOSTILE,
+        INVISIBLE,
         st.sampled_from(edges),
         # Plain words, as most people type.
         st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1, max_size=60),
@@ -145,7 +183,7 @@ def mostly(usual: st.SearchStrategy, *unusual: st.SearchStrategy) -> st.SearchSt
 # Form data is what a client can send: any UTF-8 string, or bytes that are not
 # UTF-8 at all (Django decodes them with replacement characters).
 def typed_or_bytes(limit: int) -> st.SearchStrategy:
-    return mostly(typed(limit), st.binary(max_size=40), st.none())
+    return mostly(typed(limit), st.binary(max_size=40), NOT_UTF8, st.none())
 
 
 @dataclass(frozen=True)
@@ -344,6 +382,13 @@ def assert_cleaned(value: str, limit: int, *, multiline: bool = False) -> None:
     assert "\n\n\n" not in value
     assert all(unicodedata.category(ch) != "Cc" for ch in value.replace("\n", "")), value
     assert multiline or "\n" not in value
+    assert_readable(value)
+
+
+def assert_readable(value: str) -> None:
+    """Stored typed text (if any) shows something, and arrived intact."""
+    assert not value or not text.is_invisible(value), f"stored invisible text {value!r}"
+    assert "\ufffd" not in value, f"stored damaged text {value!r}"
 
 
 def new_rows(before, model) -> list:
@@ -801,3 +846,133 @@ def test_every_page_shows_the_seeded_markup_escaped(world, refs, page):
     assert response.status_code == 200
     assert_escaped(response)
     assert escape("<b>fz</b>") in response.content.decode()
+
+
+# Refusals every form shares: invisible text, bytes that are not UTF-8, and
+# forms in another charset.
+
+TYPED_FIELDS = [
+    pytest.param(form, name, id=f"{form.__name__}.{name}")
+    for form in vars(sessions.forms).values()
+    if isinstance(form, type) and issubclass(form, forms.BaseForm)
+    for name, field in form.base_fields.items()
+    if isinstance(field, TypedText)
+]
+
+
+def test_every_form_with_typed_text_is_covered():
+    """A new form with a text field joins the checks below by itself."""
+    names = {param.id for param in TYPED_FIELDS}
+    assert {"CauseForm.text", "SessionForm.situation", "AgreeForm.first_step"} <= names
+    assert len(names) >= 12
+
+
+@pytest.mark.parametrize(("form", "name"), TYPED_FIELDS)
+@FUZZ
+@given(value=st.one_of(INVISIBLE, NOT_UTF8.map(lambda b: b.decode("utf-8", "replace"))))
+def test_every_text_field_refuses_invisible_or_damaged_text(form, name, value):
+    """Text that shows as nothing, or that arrived broken, is refused with its own message."""
+    field = form.base_fields[name]
+    try:
+        cleaned = field.clean(value)
+    except forms.ValidationError as error:
+        assert error.code in {"invisible", "damaged", "required"}, error.code
+        return
+    assert cleaned == "", f"{value!r} was taken as {cleaned!r}"
+    assert not field.required
+
+
+def form_urls(world, refs) -> dict[str, tuple]:
+    """Every form the app takes, with who sends it."""
+    s, g = world.session.public_id, world.group.public_id
+    cause, action = refs["top"], refs.get("lamps")
+    urls = {
+        "/join/": world.anonymous,
+        f"/join/{world.session.join_code}/": world.anonymous,
+        f"/p/{s}/answers/": world.participant,
+        f"/p/{s}/actions/": world.participant,
+        f"/p/{s}/votes/": world.participant,
+        "/accounts/login/": world.anonymous,
+        "/admin/login/": world.anonymous,
+        "/groups/new/": world.facilitator,
+        f"/g/{g}/members/": world.facilitator,
+        f"/g/{g}/sessions/new/": world.facilitator,
+        f"/s/{s}/copy/": world.facilitator,
+        f"/s/{s}/causes/": world.facilitator,
+        f"/s/{s}/moderation/": world.facilitator,
+        f"/s/{s}/voting/": world.facilitator,
+        f"/s/{s}/board/": world.facilitator,
+        f"/s/{s}/timer/": world.facilitator,
+        f"/s/{s}/actions/": world.facilitator,
+        f"/s/{s}/causes/{cause}/edit/": world.facilitator,
+        f"/s/{s}/causes/{cause}/merge/": world.facilitator,
+        f"/s/{s}/causes/{cause}/move/": world.facilitator,
+        f"/s/{s}/causes/{cause}/tags/": world.facilitator,
+    }
+    if action:
+        urls[f"/s/{s}/actions/{action}/agree/"] = world.facilitator
+        urls[f"/s/{s}/actions/{action}/edit/"] = world.facilitator
+    return urls
+
+
+CHARSETS = st.one_of(
+    st.sampled_from(
+        [
+            "iso-8859-1",
+            "latin1",
+            "utf-16",
+            "utf-16le",
+            "utf-7",
+            "cp1252",
+            "cp500",
+            "shift_jis",
+            "ascii",
+            "x-nonsense",
+            "UTF-16",
+            '"koi8-r"',
+            "utf-32",
+        ]
+    ),
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,15}", fullmatch=True).filter(
+        lambda c: c.lower() != "utf-8"
+    ),
+)
+
+
+@FUZZ
+@given(
+    which=st.integers(0, 100),
+    charset=CHARSETS,
+    answer=typed_or_bytes(LIMIT),
+    multipart=st.booleans(),
+)
+def test_any_form_in_another_charset_is_refused_with_our_page(
+    world, refs, which, charset, answer, multipart
+):
+    urls = form_urls(world, refs)
+    url = sorted(urls)[which % len(urls)]
+    client = urls[url]
+    # Never empty: the test client sends no Content-Type without a body.
+    fields = {"text": answer, "name": answer, "title": answer, "username": answer, "role": "x"}
+    if multipart:
+        boundary = "fzboundary"
+        body = (
+            b"".join(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + (value if isinstance(value, bytes) else (value or "").encode())
+                + b"\r\n"
+                for name, value in fields.items()
+            )
+            + f"--{boundary}--\r\n".encode()
+        )
+        content_type = f"multipart/form-data; boundary={boundary}; charset={charset}"
+    else:
+        body = encode(fields).encode()
+        content_type = f"{FORM}; charset={charset}"
+    with rolled_back():
+        before = snapshot()
+        response = client.generic("POST", url, body, content_type=content_type)
+        if response.status_code >= 500:
+            raise AssertionError(f"POST {url} -> {response.status_code}\n{server_error(response)}")
+        assert_promises(response, before, {400}, read_only="A form in another charset")
+        assert "character set other than UTF-8" in response.content.decode()

@@ -26,6 +26,7 @@ from tests.test_fuzz import (
     Ref,
     assert_cleaned,
     assert_promises,
+    assert_readable,
     console_url,
     grow,
     mostly,
@@ -151,6 +152,7 @@ def test_any_agreement(world, refs, owner, first_step, due, outside):
             action = Action.objects.get(pk=refs["lamps"])
             assert action.agreed and action.plan_order == 1
             assert_cleaned(action.owner, 120)
+            assert_readable(action.first_step)
             assert action.due is None or 2000 <= action.due.year <= 2100
             assert action.due is None or action.due >= timezone.localdate()
 
@@ -184,6 +186,7 @@ def test_any_tags(world, refs, cause, can_change, who, actor, matters):
             assert tagged.can_change in {"", "yes", "no", "unsure"}
             assert tagged.who_can_change in {"", "inside", "outside"}
             assert len(tagged.actor) <= 120
+            assert_readable(tagged.actor)
 
 
 @FUZZ

@@ -170,6 +170,20 @@ def test_a_merge_that_would_push_answers_past_the_limit_is_refused(world):
     assert duplicate.state == Cause.State.MERGED
 
 
+def test_undoing_a_move_is_refused_when_answers_since_would_go_past_the_limit(world):
+    home = make_cause(world.session, "Where it was")
+    branch = make_cause(world.session, "The branch", home)
+    url = f"/s/{world.session.public_id}/causes/{branch.pk}/move/"
+    assert world.facilitator.post(url, {"target": ""}).status_code == 302
+    below = branch
+    for level in range(settings.MAX_TREE_DEPTH - 1):
+        below = make_cause(world.session, f"Since {level}", below)
+    response = world.facilitator.post(f"/s/{world.session.public_id}/undo/")
+    assert response.status_code == 409
+    branch.refresh_from_db()
+    assert branch.parent_id is None
+
+
 def test_a_too_deep_branch_may_still_move_up(world):
     causes = deep_chain_in_the_database(world.session, settings.MAX_TREE_DEPTH + 5)
     url = f"/s/{world.session.public_id}/causes/{causes[3].pk}/move/"
