@@ -30,7 +30,10 @@ from asgiref.sync import sync_to_async  # noqa: E402  (after setup)
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import DisallowedHost, SuspiciousOperation  # noqa: E402
 from django.core.handlers.asgi import ASGIRequest  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
+from django.utils import translation  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
 from sessions import live  # noqa: E402
@@ -100,7 +103,14 @@ async def open_phone_stream(scope):
         session_pk = await check(find)
     except Exception:  # 403, 404, a database error: Django's pages and logging
         raise Delegate from None
-    response = live.stream_response(session_pk, participating.phone_audience(request), cursor)
+    response = live.stream_response(
+        session_pk,
+        participating.phone_audience(request),
+        cursor,
+        participating.phone_stream_limits(request, **match.kwargs),
+    )
+    if not response.streaming:  # 429: too many streams; Django answers it the same way
+        raise Delegate
     for middleware in reversed(header_middleware()):
         response = middleware.process_response(request, response)
     return response, request
@@ -137,11 +147,102 @@ async def serve(response, request, receive, send):
         for task in (pumping, listening):
             task.cancel()
         await asyncio.gather(pumping, listening, return_exceptions=True)
+        response.close()  # gives the stream's hold back, even if it never started
     if not pumping.cancelled() and pumping.exception() is not None:
         raise pumping.exception()
 
 
-application = phone_streams(django_application)
+@functools.cache
+def refusal_page(template: str, language: str) -> bytes:
+    """A page for a request refused before Django sees it, rendered once per language."""
+    with translation.override(language):
+        return render_to_string(template).encode()
+
+
+def language_of(scope) -> str:
+    """The picker's choice (the language cookie), else Accept-Language, else the default."""
+    headers = dict(scope.get("headers") or [])
+    cookies = headers.get(b"cookie", b"").decode("latin-1")
+    for part in cookies.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == settings.LANGUAGE_COOKIE_NAME and value in participating.LANGUAGE_CODES:
+            return value
+    accepted = headers.get(b"accept-language", b"").decode("latin-1")
+    for item in accepted.split(","):  # browsers list them best first
+        language = item.split(";")[0].strip().lower().split("-")[0]
+        if language in participating.LANGUAGE_CODES:
+            return language
+    return settings.LANGUAGE_CODE
+
+
+async def refuse(scope, send, status: int, template: str) -> None:
+    """Answer with a refusal page and the headers every page has; then hang up."""
+    response = HttpResponse(refusal_page(template, language_of(scope)), status=status)
+    # The rest of a refused body is never read: the connection ends here.
+    response["Connection"] = "close"
+    response["Cache-Control"] = "no-store"
+    if status == 503:
+        response["Retry-After"] = "5"
+    request = ASGIRequest(scope, io.BytesIO())
+    for middleware in reversed(header_middleware()):
+        response = middleware.process_response(request, response)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": response.content})
+
+
+def body_limit(application):
+    """Refuse a body above REQUEST_BODY_MAX_BYTES before anyone reads it.
+
+    With a Content-Length, at once. A chunked body is read here, into memory,
+    up to the bound: Django would otherwise write all of it to a temporary
+    file before any view could say no.
+    """
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return await application(scope, receive, send)
+        most = settings.REQUEST_BODY_MAX_BYTES
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            if length.isdigit() and int(length) > most:
+                return await refuse(scope, send, 413, "413.html")
+            return await application(scope, receive, send)
+        if b"transfer-encoding" not in headers:
+            return await application(scope, receive, send)
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > most:
+                return await refuse(scope, send, 413, "413.html")
+            if not message.get("more_body"):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        return await application(scope, replay, send)
+
+    return app
+
+
+application = body_limit(phone_streams(django_application))
 
 if settings.SERVE_STATIC:
     from butwhy.static import StaticFiles

@@ -428,9 +428,23 @@ def phone_stream_session(request, session_id) -> int:
     return session_pk
 
 
+def phone_stream_limits(request, session_id) -> dict[str, int]:
+    """How many streams this phone's participant, and its address, may hold open.
+
+    The address's bound is far above a room behind one venue's Wi-Fi; the
+    participant's allows a few tabs and reconnects that overlap.
+    """
+    cookie = request.COOKIES.get(PARTICIPANT_COOKIE.format(session_id), "")
+    return {
+        f"participant:{session_id}:{cookie}": settings.LIVE_STREAMS_PER_PARTICIPANT,
+        f"address:{ratelimits.client_address(request)}": settings.LIVE_STREAMS_PER_ADDRESS,
+    }
+
+
 async def phone_stream(request, session_id):
     return await live.respond(
         request,
         phone_audience(request),
         functools.partial(phone_stream_session, request, session_id),
+        phone_stream_limits(request, session_id),
     )
