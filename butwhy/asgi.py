@@ -39,14 +39,47 @@ class OneThreadHandler(ASGIHandler):
     async view (the projector's and console's streams) is called from that
     thread and its response streams from the event loop as before; the phones'
     streams do not pass through Django at all (`phone_streams` below).
+
+    Under a burst (a room joining), at most `CONCURRENT_REQUESTS` requests run
+    at once; the others wait on the event loop, where waiting costs nothing,
+    rather than each taking a thread and a turn at the database pool (whose
+    10-second wait would turn a busy minute into 500s). Each gives its
+    database connection back as soon as its response is made.
     """
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+        chain = self._middleware_chain
+
+        def respond(request):
+            try:
+                return chain(request)
+            finally:
+                live.release_connections()
+
+        in_thread = sync_to_async(respond, thread_sensitive=True)
+        gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+        async def bounded(request):
+            loop = asyncio.get_running_loop()
+            gate = gates.get(loop)
+            if gate is None:
+                gates.clear()  # a new loop (tests): the old one's gate is gone
+                gate = gates[loop] = asyncio.Semaphore(CONCURRENT_REQUESTS)
+            async with gate:
+                return await in_thread(request)
+
+        self._middleware_chain = bounded
+
+
+# As many as the PostgreSQL pool holds connections (DATABASE_POOL_SIZE).
+CONCURRENT_REQUESTS = int(os.environ.get("DATABASE_POOL_SIZE") or 10)
 
 
 django.setup(set_prefix=False)
+
+from sessions import live  # noqa: E402
+
 django_application = OneThreadHandler()
 
 from django.conf import settings  # noqa: E402
@@ -58,7 +91,6 @@ from django.urls import Resolver404, resolve  # noqa: E402
 from django.utils import translation  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from sessions import live  # noqa: E402
 from sessions.views import participating  # noqa: E402
 
 # Of settings.MIDDLEWARE, those that only check a request (an https redirect)
