@@ -33,18 +33,18 @@ messages: $(STAMP)
 		--add-location=file --ignore=tests --ignore=bench --ignore=staticfiles \
 		--ignore=test-artifacts
 
+# butwhy/server.py: uvicorn, with its proxy headers, connection limits and
+# timeouts taken from the settings (README, "Privacy and security").
 run: translations static
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py demo --port $(PORT)
-	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
-		--timeout-graceful-shutdown 3 --no-access-log
+	exec $(BIN)/python -m butwhy.server --host 0.0.0.0 --port $(PORT)
 
 # Production: several server processes sharing one PostgreSQL (DATABASE_URL).
 serve: translations static
 	@test -n "$(DATABASE_URL)" || { echo "make serve needs DATABASE_URL=postgres://..."; exit 1; }
 	$(BIN)/python manage.py migrate --noinput -v0
-	exec $(BIN)/uvicorn butwhy.asgi:application --host 0.0.0.0 --port $(PORT) \
-		--workers $(WORKERS) --timeout-graceful-shutdown 3 --no-access-log
+	exec $(BIN)/python -m butwhy.server --host 0.0.0.0 --port $(PORT) --workers $(WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

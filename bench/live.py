@@ -311,6 +311,10 @@ class Server:
             "--timeout-graceful-shutdown",
             "5",
             "--no-access-log",
+            # As butwhy/server.py runs it: the limits on, proxy headers the app's.
+            "--http",
+            "butwhy.server:Protocol",
+            "--no-proxy-headers",
             *shlex.split(self.args.uvicorn_args),
         ]
         if self.args.pin:

@@ -20,20 +20,77 @@ import functools
 import io
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 
-django_application = get_asgi_application()
 
-from asgiref.sync import sync_to_async  # noqa: E402  (after setup)
+class OneThreadHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware chain run in sync mode, in one thread.
+
+    The app's middleware (security, sessions, locale, CSRF, ...) are Django's
+    `MiddlewareMixin`s. Under the stock handler each runs in async mode, which
+    hands every `process_request` and `process_response` to the request's
+    thread and back: about twenty hand-offs a request, half the cost of a
+    plain one. Here the chain, views included, is entered once per request, in
+    its own thread (Django's thread-sensitive context for the request). An
+    async view (the projector's and console's streams) is called from that
+    thread and its response streams from the event loop as before; the phones'
+    streams do not pass through Django at all (`phone_streams` below).
+
+    Under a burst (a room joining), at most `CONCURRENT_REQUESTS` requests run
+    at once; the others wait on the event loop, where waiting costs nothing,
+    rather than each taking a thread and a turn at the database pool (whose
+    10-second wait would turn a busy minute into 500s). Each gives its
+    database connection back as soon as its response is made.
+    """
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async=False)
+        chain = self._middleware_chain
+
+        def respond(request):
+            try:
+                return chain(request)
+            finally:
+                live.release_connections()
+
+        in_thread = sync_to_async(respond, thread_sensitive=True)
+        gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+        async def bounded(request):
+            loop = asyncio.get_running_loop()
+            gate = gates.get(loop)
+            if gate is None:
+                gates.clear()  # a new loop (tests): the old one's gate is gone
+                gate = gates[loop] = asyncio.Semaphore(CONCURRENT_REQUESTS)
+            async with gate:
+                return await in_thread(request)
+
+        self._middleware_chain = bounded
+
+
+# As many as the PostgreSQL pool holds connections (DATABASE_POOL_SIZE).
+CONCURRENT_REQUESTS = int(os.environ.get("DATABASE_POOL_SIZE") or 10)
+
+
+django.setup(set_prefix=False)
+
+from sessions import live  # noqa: E402
+
+django_application = OneThreadHandler()
+
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import DisallowedHost, SuspiciousOperation  # noqa: E402
 from django.core.handlers.asgi import ASGIRequest  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
+from django.utils import translation  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from sessions import live  # noqa: E402
 from sessions.views import participating  # noqa: E402
 
 # Of settings.MIDDLEWARE, those that only check a request (an https redirect)
@@ -100,7 +157,14 @@ async def open_phone_stream(scope):
         session_pk = await check(find)
     except Exception:  # 403, 404, a database error: Django's pages and logging
         raise Delegate from None
-    response = live.stream_response(session_pk, participating.phone_audience(request), cursor)
+    response = live.stream_response(
+        session_pk,
+        participating.phone_audience(request),
+        cursor,
+        participating.phone_stream_limits(request, **match.kwargs),
+    )
+    if not response.streaming:  # 429: too many streams; Django answers it the same way
+        raise Delegate
     for middleware in reversed(header_middleware()):
         response = middleware.process_response(request, response)
     return response, request
@@ -137,11 +201,102 @@ async def serve(response, request, receive, send):
         for task in (pumping, listening):
             task.cancel()
         await asyncio.gather(pumping, listening, return_exceptions=True)
+        response.close()  # gives the stream's hold back, even if it never started
     if not pumping.cancelled() and pumping.exception() is not None:
         raise pumping.exception()
 
 
-application = phone_streams(django_application)
+@functools.cache
+def refusal_page(template: str, language: str) -> bytes:
+    """A page for a request refused before Django sees it, rendered once per language."""
+    with translation.override(language):
+        return render_to_string(template).encode()
+
+
+def language_of(scope) -> str:
+    """The picker's choice (the language cookie), else Accept-Language, else the default."""
+    headers = dict(scope.get("headers") or [])
+    cookies = headers.get(b"cookie", b"").decode("latin-1")
+    for part in cookies.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == settings.LANGUAGE_COOKIE_NAME and value in participating.LANGUAGE_CODES:
+            return value
+    accepted = headers.get(b"accept-language", b"").decode("latin-1")
+    for item in accepted.split(","):  # browsers list them best first
+        language = item.split(";")[0].strip().lower().split("-")[0]
+        if language in participating.LANGUAGE_CODES:
+            return language
+    return settings.LANGUAGE_CODE
+
+
+async def refuse(scope, send, status: int, template: str) -> None:
+    """Answer with a refusal page and the headers every page has; then hang up."""
+    response = HttpResponse(refusal_page(template, language_of(scope)), status=status)
+    # The rest of a refused body is never read: the connection ends here.
+    response["Connection"] = "close"
+    response["Cache-Control"] = "no-store"
+    if status == 503:
+        response["Retry-After"] = "5"
+    request = ASGIRequest(scope, io.BytesIO())
+    for middleware in reversed(header_middleware()):
+        response = middleware.process_response(request, response)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.items()
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": response.content})
+
+
+def body_limit(application):
+    """Refuse a body above REQUEST_BODY_MAX_BYTES before anyone reads it.
+
+    With a Content-Length, at once. A chunked body is read here, into memory,
+    up to the bound: Django would otherwise write all of it to a temporary
+    file before any view could say no.
+    """
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return await application(scope, receive, send)
+        most = settings.REQUEST_BODY_MAX_BYTES
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            if length.isdigit() and int(length) > most:
+                return await refuse(scope, send, 413, "413.html")
+            return await application(scope, receive, send)
+        if b"transfer-encoding" not in headers:
+            return await application(scope, receive, send)
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > most:
+                return await refuse(scope, send, 413, "413.html")
+            if not message.get("more_body"):
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        return await application(scope, replay, send)
+
+    return app
+
+
+application = body_limit(phone_streams(django_application))
 
 if settings.SERVE_STATIC:
     from butwhy.static import StaticFiles

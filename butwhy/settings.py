@@ -280,6 +280,22 @@ SECURE_CSP = {
 # so that a phone that vanished is noticed and proxies keep the stream open.
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
 
+# What one client may hold (butwhy/asgi.py, butwhy/server.py, sessions/live.py),
+# per server process. Sized so that a room of 1,000 phones behind one address
+# (a venue's Wi-Fi, a carrier's NAT) is never refused.
+LIVE_STREAMS_PER_PARTICIPANT = env_int("LIVE_STREAMS_PER_PARTICIPANT", 20)
+LIVE_STREAMS_PER_ADDRESS = env_int("LIVE_STREAMS_PER_ADDRESS", 2000)
+# Open connections per process; past this, a friendly 503 (a stream is one).
+SERVER_MAX_CONNECTIONS = env_int("SERVER_MAX_CONNECTIONS", 4000)
+# A request head (the request line and headers) not complete after this long
+# is cut: a half-sent head must not hold a connection for ever.
+REQUEST_HEAD_TIMEOUT_SECONDS = env_int("REQUEST_HEAD_TIMEOUT_SECONDS", 10)
+# The largest request body: far above the largest form (a session's situation
+# of 1,000 characters is at most 12 KB form-encoded). A larger one is refused
+# with 413 before it is read.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
 # Rate limits (sessions/ratelimits.py), counted in the database so that every
 # server process shares them. X-Forwarded-For is believed only from
 # these addresses (a reverse proxy in front of the app).

@@ -3,8 +3,9 @@
 `collectstatic` (run by `make run`, `make test` and `make serve`) gives every
 file a name with its content's hash (Django's ManifestStaticFilesStorage) and
 writes a gzipped copy beside each text file. `StaticFiles` serves them in front
-of Django, from the event loop: the gzipped copy to browsers that accept it,
-and `Cache-Control: immutable` for a year, since a changed file gets a new name.
+of Django, from the event loop and from memory (read once at start-up): the
+gzipped copy to browsers that accept it, and `Cache-Control: immutable` for a
+year, since a changed file gets a new name.
 
 Not WhiteNoise: its middleware is synchronous, and a synchronous middleware
 makes Django run every view, streams included, through a thread.
@@ -13,6 +14,7 @@ makes Django run every view, streams included, through a thread.
 import gzip
 import mimetypes
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +26,19 @@ A_YEAR = 365 * 24 * 60 * 60
 
 class CompressedManifestStorage(ManifestStaticFilesStorage):
     """Hashed names, plus a .gz beside every text file that gzip makes smaller."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.urls: dict[str, str] = {}
+
+    def url(self, name, force=False):
+        """The hashed URL, looked up in the manifest once per name: every page asks for a few."""
+        if force or settings.DEBUG:
+            return super().url(name, force)
+        found = self.urls.get(name)
+        if found is None:
+            found = self.urls[name] = super().url(name)
+        return found
 
     def post_process(self, paths, dry_run=False, **options):
         yield from super().post_process(paths, dry_run=dry_run, **options)
@@ -47,38 +62,52 @@ def compress(path: Path) -> None:
         target.unlink()
 
 
+@dataclass(frozen=True)
+class Asset:
+    """One collected file, as it is sent: headers and bytes, plain and gzipped."""
+
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    packed_headers: list[tuple[bytes, bytes]] | None
+    packed: bytes | None
+
+
 class StaticFiles:
-    """ASGI: answer GET and HEAD under STATIC_URL from STATIC_ROOT; pass the rest on."""
+    """ASGI: answer GET and HEAD under STATIC_URL from STATIC_ROOT; pass the rest on.
+
+    Every collected file is read once, when the server starts, with the
+    headers it is sent with: a request for one is a dictionary lookup, with
+    no path to resolve and no file to stat or read. A file collected later
+    is served after the next start (which `make run` and `make serve` do).
+    """
 
     def __init__(self, application):
         self.application = application
         self.prefix = settings.STATIC_URL
         self.root = Path(settings.STATIC_ROOT).resolve()
+        self.files = self.load()
 
-    async def __call__(self, scope, receive, send):
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith(self.prefix):
-            return await self.application(scope, receive, send)
-        if scope["method"] not in {"GET", "HEAD"}:
-            return await respond(send, 405, [(b"allow", b"GET, HEAD")])
-        found = self.find(path[len(self.prefix) :])
-        if found is None:
-            return await respond(send, 404, [(b"content-type", b"text/plain")], b"Not found")
-        headers = dict(scope.get("headers") or [])
-        accepts_gzip = b"gzip" in headers.get(b"accept-encoding", b"")
-        packed = found.with_name(found.name + ".gz")
-        send_path = packed if accepts_gzip and packed.exists() else found
-        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+    def load(self) -> dict[str, Asset]:
+        files = {}
+        for path in sorted(self.root.rglob("*")) if self.root.is_dir() else []:
+            if path.suffix == ".gz" or not path.is_file():
+                continue
+            if not path.resolve().is_relative_to(self.root):  # a link out of the folder
+                continue
+            files[path.relative_to(self.root).as_posix()] = self.asset(path)
+        return files
+
+    def asset(self, path: Path) -> Asset:
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in {
             "application/javascript",
             "image/svg+xml",
         }:
             content_type += "; charset=utf-8"
         # A hashed name never changes; an unhashed one (looked up by hand) may.
-        hashed = found.name != self.unhashed_name(found.name)
-        response_headers = [
+        hashed = path.name != self.unhashed_name(path.name)
+        headers = [
             (b"content-type", content_type.encode()),
-            (b"content-length", str(send_path.stat().st_size).encode()),
             (b"vary", b"Accept-Encoding"),
             (
                 b"cache-control",
@@ -86,19 +115,39 @@ class StaticFiles:
             ),
             (b"x-content-type-options", b"nosniff"),
         ]
-        if send_path is packed:
-            response_headers.append((b"content-encoding", b"gzip"))
-        body = b"" if scope["method"] == "HEAD" else send_path.read_bytes()
-        await respond(send, 200, response_headers, body)
+        body = path.read_bytes()
+        gz = path.with_name(path.name + ".gz")
+        packed = gz.read_bytes() if gz.is_file() else None
+        return Asset(
+            headers=[*headers, (b"content-length", str(len(body)).encode())],
+            body=body,
+            packed_headers=None
+            if packed is None
+            else [
+                *headers,
+                (b"content-length", str(len(packed)).encode()),
+                (b"content-encoding", b"gzip"),
+            ],
+            packed=packed,
+        )
 
-    def find(self, relative: str) -> Path | None:
-        """The file under STATIC_ROOT, never outside it; None if there is none."""
-        if "\x00" in relative or relative.endswith(".gz"):
-            return None
-        candidate = (self.root / relative).resolve()
-        if not candidate.is_relative_to(self.root) or not candidate.is_file():
-            return None
-        return candidate
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(self.prefix):
+            return await self.application(scope, receive, send)
+        if scope["method"] not in {"GET", "HEAD"}:
+            return await respond(send, 405, [(b"allow", b"GET, HEAD")])
+        asset = self.files.get(path[len(self.prefix) :])
+        if asset is None:
+            return await respond(send, 404, [(b"content-type", b"text/plain")], b"Not found")
+        headers, body = asset.headers, asset.body
+        if asset.packed is not None and asset.packed_headers is not None:
+            for name, value in scope.get("headers") or ():
+                if name == b"accept-encoding":
+                    if b"gzip" in value:
+                        headers, body = asset.packed_headers, asset.packed
+                    break
+        await respond(send, 200, headers, b"" if scope["method"] == "HEAD" else body)
 
     @staticmethod
     def unhashed_name(name: str) -> str:

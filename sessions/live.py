@@ -178,6 +178,17 @@ class Hub:
         self.listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         self.heartbeat: asyncio.Task[None] | None = None
+        # Open streams per holder (a participant, an address), for `hold`.
+        self.held: dict[str, int] = {}
+
+    def hold(self, limits: dict[str, int]) -> "Hold | None":
+        """One more stream for each holder in `limits` (holder -> most streams it may
+        have open in this process); None, and nothing taken, if one has them all."""
+        if any(self.held.get(holder, 0) >= most for holder, most in limits.items()):
+            return None
+        for holder in limits:
+            self.held[holder] = self.held.get(holder, 0) + 1
+        return Hold(self, tuple(limits))
 
     @classmethod
     def for_running_loop(cls) -> "Hub":
@@ -256,6 +267,38 @@ class Hub:
                 delay = min(delay * 2, 10)
 
 
+class Hold:
+    """The streams one response counts against its holders; given back once."""
+
+    def __init__(self, hub: Hub, holders: tuple[str, ...]):
+        self.hub = hub
+        self.holders = holders
+
+    def release(self) -> None:
+        for holder in self.holders:
+            left = self.hub.held[holder] - 1
+            if left:
+                self.hub.held[holder] = left
+            else:
+                del self.hub.held[holder]
+        self.holders = ()
+
+
+class Body:
+    """A stream response's content: its chunks, and `close()` (which Django calls
+    when the response ends, even if it never started) to give its hold back."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], hold: Hold):
+        self.chunks = chunks
+        self.hold = hold
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.chunks
+
+    def close(self) -> None:
+        self.hold.release()
+
+
 # NOTIFY channel that every server process LISTENs on (PostgreSQL only).
 PG_CHANNEL = "butwhy_live"
 
@@ -303,7 +346,9 @@ def hello() -> bytes:
     return f"retry: {random.randint(*RETRY_MS)}\nevent: hello\ndata: \n\n".encode()
 
 
-async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIterator[bytes]:
+async def stream(
+    session_pk: int, audience: str, cursor: int | None, hold: Hold | None = None
+) -> AsyncIterator[bytes]:
     """The body of one SSE response: a snapshot if the client needs one, then changes."""
     hub = Hub.for_running_loop()
     channel = hub.join(session_pk, audience)
@@ -320,6 +365,8 @@ async def stream(session_pk: int, audience: str, cursor: int | None) -> AsyncIte
                 yield b": keep-alive\n\n"
     finally:
         hub.leave(channel, audience)
+        if hold is not None:
+            hold.release()
 
 
 def cursor_from(request) -> int | None:
@@ -348,8 +395,13 @@ def check(find_session: "Callable[[], Session | int]") -> int:
         release_connections()
 
 
-async def respond(request, audience: str, find_session) -> HttpResponse | StreamingHttpResponse:
+async def respond(
+    request, audience: str, find_session, limits: dict[str, int] | None = None
+) -> HttpResponse | StreamingHttpResponse:
     """Open an SSE response for the session `find_session()` returns (or raises for).
+
+    `limits`: how many streams each holder (a participant, an address) may
+    have open in this process; past that, 429 (see `stream_response`).
 
     Through Django, the check runs in the request's own thread (the one
     its middleware ran in). butwhy/asgi.py serves phones' streams without
@@ -360,12 +412,26 @@ async def respond(request, audience: str, find_session) -> HttpResponse | Stream
         return await sync_to_async(poll, thread_sensitive=False)(
             session_pk, audience, cursor_from(request)
         )
-    return stream_response(session_pk, audience, cursor_from(request))
+    return stream_response(session_pk, audience, cursor_from(request), limits or {})
 
 
-def stream_response(session_pk: int, audience: str, cursor: int | None) -> StreamingHttpResponse:
+def stream_response(
+    session_pk: int, audience: str, cursor: int | None, limits: dict[str, int]
+) -> HttpResponse | StreamingHttpResponse:
+    """The SSE response, or 429 if a holder in `limits` already has its most streams open.
+
+    Each open stream holds a file descriptor and some memory: one client
+    must not take what a room needs. live.js reconnects after a failure.
+    """
+    hold = Hub.for_running_loop().hold(limits)
+    if hold is None:
+        refused = HttpResponse(
+            "Too many open streams.", status=429, content_type="text/plain; charset=utf-8"
+        )
+        refused["Retry-After"] = "10"
+        return refused
     response = StreamingHttpResponse(
-        stream(session_pk, audience, cursor), content_type="text/event-stream"
+        Body(stream(session_pk, audience, cursor, hold), hold), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

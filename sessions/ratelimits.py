@@ -29,7 +29,8 @@ class Limit:
     seconds: int
 
 
-JOIN = Limit("join", count=20, seconds=60)
+# Wrong or closed join codes, per address (right codes are never counted).
+JOIN_GUESS = Limit("join-guess", count=20, seconds=60)
 ANSWER = Limit("answer", count=12, seconds=60)
 LOGIN_USER = Limit("login-user", count=10, seconds=15 * 60)
 LOGIN_ADDRESS = Limit("login-address", count=30, seconds=15 * 60)

@@ -19,18 +19,90 @@ def fresh_limits(db, monkeypatch):
     monkeypatch.setattr(ratelimits, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
-def test_join_attempts_are_limited_per_address(world):
+def test_wrong_codes_are_limited_per_address_by_post(world):
     client = Client()
-    for _ in range(ratelimits.JOIN.count):
+    for _ in range(ratelimits.JOIN_GUESS.count):
         assert client.post("/join/", {"code": "ZZZZZZ"}).status_code == 404
-    response = client.post("/join/", {"code": world.session.join_code})
+    response = client.post("/join/", {"code": "YYYYYY"})
     assert response.status_code == 429
     assert "wait a minute" in response.content.decode()
 
 
+@pytest.mark.parametrize("url", ["/join/ZZZZZZ/", "/join/?code=ZZZZZZ"])
+def test_wrong_codes_are_limited_per_address_by_get(world, url):
+    client = Client()
+    for _ in range(ratelimits.JOIN_GUESS.count):
+        assert client.get(url).status_code == 404
+    assert client.get("/join/YYYYYY/").status_code == 429
+    assert client.get("/join/?code=YYYYYY").status_code == 429
+    assert client.post("/join/", {"code": "YYYYYY"}).status_code == 429
+
+
+def test_guesses_by_get_and_post_share_one_count(world):
+    client = Client()
+    for i in range(ratelimits.JOIN_GUESS.count):
+        if i % 2:
+            assert client.get("/join/ZZZZZZ/").status_code == 404
+        else:
+            assert client.post("/join/", {"code": "ZZZZZZ"}).status_code == 404
+    assert client.post("/join/ZZZZZZ/").status_code == 429
+
+
+def test_a_closed_code_counts_as_a_guess(world):
+    code = world.session.join_code
+    world.session.close_for_joining()
+    client = Client()
+    for _ in range(ratelimits.JOIN_GUESS.count):
+        assert client.post("/join/", {"code": code}).status_code == 404
+    assert client.post("/join/", {"code": code}).status_code == 429
+
+
+def test_the_right_code_still_works_from_an_address_past_the_limit(world):
+    guesser = Client(REMOTE_ADDR="10.4.4.4")
+    for _ in range(ratelimits.JOIN_GUESS.count + 3):
+        guesser.post("/join/", {"code": "ZZZZZZ"})
+    assert guesser.get("/join/ZZZZZZ/").status_code == 429
+    for phone in [Client(REMOTE_ADDR="10.4.4.4") for _ in range(3)]:
+        assert phone.get(f"/join/{world.session.join_code}/").status_code == 200
+        response = phone.post("/join/", {"code": world.session.join_code})
+        assert response.status_code == 302
+        assert response["Location"] == f"/p/{world.session.public_id}/"
+    assert world.session.participants.count() == 4
+
+
+def test_three_hundred_phones_behind_one_address_all_join(world):
+    code = world.session.join_code
+    for i in range(300):
+        phone = Client(REMOTE_ADDR="192.0.2.10")
+        if i % 2:
+            response = phone.post("/join/", {"code": code})
+        else:
+            assert phone.get(f"/join/{code}/").status_code == 200
+            response = phone.post(f"/join/{code}/")
+        assert response.status_code == 302, i
+    assert world.session.participants.count() == 301
+    # None of them counted as a guess: the address can still be wrong 20 times.
+    guesser = Client(REMOTE_ADDR="192.0.2.10")
+    for _ in range(ratelimits.JOIN_GUESS.count):
+        assert guesser.post("/join/", {"code": "ZZZZZZ"}).status_code == 404
+
+
+def test_the_audience_cap_still_holds_for_a_room_behind_one_address(world):
+    world.session.max_participants = 5
+    world.session.save(update_fields=["max_participants"])
+    statuses = [
+        Client(REMOTE_ADDR="192.0.2.11")
+        .post("/join/", {"code": world.session.join_code})
+        .status_code
+        for _ in range(8)
+    ]
+    assert statuses == [302] * 4 + [409] * 4  # world.me is the first of the five
+    assert world.session.participants.count() == 5
+
+
 def test_another_address_can_still_join(world):
     flooder = Client(REMOTE_ADDR="10.1.1.1")
-    for _ in range(ratelimits.JOIN.count + 1):
+    for _ in range(ratelimits.JOIN_GUESS.count + 1):
         flooder.post("/join/", {"code": "ZZZZZZ"})
     neighbour = Client(REMOTE_ADDR="10.1.1.2")
     assert neighbour.post(f"/join/{world.session.join_code}/").status_code == 302
@@ -38,13 +110,13 @@ def test_another_address_can_still_join(world):
 
 def test_forwarded_addresses_count_only_behind_a_trusted_proxy(world, settings):
     spoofing = Client(REMOTE_ADDR="10.2.2.2")
-    for i in range(ratelimits.JOIN.count):
+    for i in range(ratelimits.JOIN_GUESS.count):
         spoofing.post("/join/", {"code": "ZZZZZZ"}, HTTP_X_FORWARDED_FOR=f"10.9.9.{i}")
     assert spoofing.post("/join/", {"code": "ZZZZZZ"}).status_code == 429
 
     settings.TRUSTED_PROXIES = ["10.3.3.3"]
     proxy = Client(REMOTE_ADDR="10.3.3.3")
-    for i in range(ratelimits.JOIN.count + 5):
+    for i in range(ratelimits.JOIN_GUESS.count + 5):
         response = proxy.post("/join/", {"code": "ZZZZZZ"}, HTTP_X_FORWARDED_FOR=f"10.8.8.{i}")
         assert response.status_code == 404
 

@@ -543,18 +543,24 @@ def test_any_code_on_the_join_form(world, refs, code, method):
             Client(raise_request_exception=False), method, "/join/", {"code": typed_code}
         )
         # 200: no code sent, the empty form; 400: not a code; 404: no open session has it.
+        # 302: a GET goes to the code's join page; a POST joins its session at once.
         assert_promises(
             response,
             before,
             {200, 302, 400, 404},
-            read_only="Looking for a code writes nothing",
+            read_only="Looking for a code writes nothing" if method == "GET" else "",
             echoable=(typed_code,),
         )
-        if response.status_code == 302:
-            assert response["Location"] in {
-                f"/join/{world.session.join_code}/",
-                f"/join/{world.other_session.join_code}/",
-            }
+        sessions = {s.join_code: s for s in (world.session, world.other_session)}
+        if response.status_code == 302 and method == "GET":
+            assert response["Location"] in {f"/join/{c}/" for c in sessions}
+        elif response.status_code == 302:
+            (participant,) = new_rows(before, Participant)
+            session = Session.objects.get(pk=participant.session_id)
+            assert session in sessions.values()
+            assert response["Location"] == f"/p/{session.public_id}/"
+        else:
+            assert_unchanged(before, "Only joining writes")
 
 
 @FUZZ

@@ -30,7 +30,34 @@ def test_a_code_typed_in_any_case_with_a_space_or_dash_finds_the_session(world, 
     typed = spaced_and_cased(code)[variant]
     response = Client().post("/join/", {"code": typed})
     assert response.status_code == 302
-    assert response["Location"] == f"/join/{code}/"
+    assert response["Location"] == f"/p/{world.session.public_id}/"
+
+
+def test_typing_the_code_of_an_anonymous_session_joins_in_one_post(world):
+    phone = Client()
+    response = phone.post("/join/", {"code": world.session.join_code})
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{world.session.public_id}/"
+    assert world.session.participants.count() == 2  # world.me, and now this phone
+    page = phone.get(response["Location"])
+    assert page.status_code == 200
+    assert "Why does this happen?" in page.content.decode()
+
+
+@pytest.mark.parametrize("names", [Session.Names.OPTIONAL, Session.Names.REQUIRED])
+def test_typing_the_code_of_a_session_that_asks_names_shows_the_name_form(world, names):
+    session = make_session(world.group, names=names)
+    phone = Client()
+    response = phone.post("/join/", {"code": session.join_code})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="name"' in page
+    assert f'action="/join/{session.join_code}/"' in page
+    assert not session.participants.exists()
+    response = phone.post(f"/join/{session.join_code}/", {"name": "Ana"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{session.public_id}/"
+    assert session.participants.get().name == "Ana"
 
 
 def test_the_home_page_join_form_can_also_use_get(world):
@@ -148,6 +175,40 @@ def test_a_session_closing_just_as_someone_joins_answers_like_a_wrong_code(world
     response = Client().post(f"/join/{code}/", ANONYMOUS_JOIN_FORM)
     assert response.status_code == 404
     assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert NO_SUCH_CODE in response.content.decode()
+    assert world.session.participants.count() == 1
+    assert PARTICIPANT_COOKIE.format(world.session.public_id) not in response.cookies
+
+
+@pytest.mark.parametrize("post_to", ["/join/", "/join/{code}/"])
+def test_a_session_that_closes_between_the_form_and_the_post_answers_like_a_wrong_code(
+    world, post_to
+):
+    code = world.session.join_code
+    phone = Client()
+    assert phone.get(f"/join/{code}/").status_code == 200
+    world.session.close_for_joining()
+    wrong = unused_code(world)
+    for_closed = phone.post(post_to.format(code=code), {"code": code})
+    for_wrong = Client().post(post_to.format(code=wrong), {"code": wrong})
+    assert for_closed.status_code == for_wrong.status_code == 404
+    assert normalised_page(for_closed, code) == normalised_page(for_wrong, wrong)
+    assert world.session.participants.count() == 1
+
+
+def test_a_session_closing_just_as_someone_types_its_code_answers_like_a_wrong_code(
+    world, monkeypatch
+):
+    code = world.session.join_code
+    join = Participant.join.__func__
+
+    def join_after_closing(cls, session, name=""):
+        session.close_for_joining()
+        return join(cls, session, name)
+
+    monkeypatch.setattr(Participant, "join", classmethod(join_after_closing))
+    response = Client().post("/join/", {"code": code})
+    assert response.status_code == 404
     assert NO_SUCH_CODE in response.content.decode()
     assert world.session.participants.count() == 1
     assert PARTICIPANT_COOKIE.format(world.session.public_id) not in response.cookies

@@ -90,3 +90,26 @@ def test_only_get_and_head_are_answered():
 
 def test_everything_else_goes_on_to_django():
     assert get("/p/abc/") == (299, {}, b"django")
+
+
+def test_files_are_read_once_at_start_up_and_served_from_memory(monkeypatch):
+    from pathlib import Path
+
+    served = StaticFiles(passed_on)
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("a request touched the disk")
+
+    for method in ("read_bytes", "stat", "is_file", "exists", "resolve", "open"):
+        monkeypatch.setattr(Path, method, no_disk)
+    scope = {"type": "http", "method": "GET", "path": static("js/live.js"), "headers": []}
+    asyncio.run(served(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert b"EventSource" in sent[1]["body"]

@@ -143,30 +143,41 @@ def phone_audience(request) -> str:
     return f"phone:{chosen}" if chosen else "phone"
 
 
-def _too_many_joins(request) -> bool:
-    return request.method == "POST" and ratelimits.exceeded(
-        ratelimits.JOIN, ratelimits.client_address(request)
-    )
+def _wrong_code(request, code: str = ""):
+    """A wrong or closed code: the same answer for both, and one more guess counted.
+
+    Only guesses count towards the join limit, by GET and POST alike: a whole
+    room joining an open session with the right code often shares one address.
+    """
+    if ratelimits.exceeded(ratelimits.JOIN_GUESS, ratelimits.client_address(request)):
+        return render(request, "sessions/join.html", {"error": TOO_MANY_JOINS}, status=429)
+    form = JoinCodeForm(initial={"code": code})
+    return render(request, "sessions/join.html", {"form": form, "error": NO_SUCH_CODE}, status=404)
 
 
 def join(request):
-    if _too_many_joins(request):
-        return render(request, "sessions/join.html", {"error": TOO_MANY_JOINS}, status=429)
     form = JoinCodeForm(request.POST or request.GET or None)
-    if form.is_bound and form.is_valid():
-        code = form.cleaned_data["code"]
-        if Session.objects.open().filter(join_code=code).exists():
-            return redirect("join_code", code)
-        form.add_error("code", NO_SUCH_CODE)
-        return render(request, "sessions/join.html", {"form": form}, status=404)
-    status = 400 if form.is_bound else 200
-    return render(request, "sessions/join.html", {"form": form}, status=status)
+    if not form.is_bound:
+        return render(request, "sessions/join.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "sessions/join.html", {"form": form}, status=400)
+    code = form.cleaned_data["code"]
+    session = Session.objects.open().filter(join_code=code).first()
+    if session is None:
+        return _wrong_code(request, code)
+    if request.method != "POST":
+        # A GET changes nothing: the QR link's page has the button.
+        return redirect("join_code", code)
+    # Typing the code and pressing Join is the one tap: straight to the
+    # question, or to the name form when the session asks for names.
+    form = JoinNameForm(names=session.names)
+    if "name" not in form.fields:
+        form = JoinNameForm({}, names=session.names)
+    return _join(request, session, code, form)
 
 
 @never_cache
 def join_code(request, code):
-    if _too_many_joins(request):
-        return render(request, "sessions/join.html", {"error": TOO_MANY_JOINS}, status=429)
     code = joincodes.normalise(code)
     session = (
         Session.objects.open().filter(join_code=code).first()
@@ -174,44 +185,41 @@ def join_code(request, code):
         else None
     )
     if session is None:
-        form = JoinCodeForm(initial={"code": code})
-        return render(
-            request, "sessions/join.html", {"form": form, "error": NO_SUCH_CODE}, status=404
-        )
+        return _wrong_code(request, code)
+    form = JoinNameForm(request.POST if request.method == "POST" else None, names=session.names)
+    return _join(request, session, code, form)
+
+
+def _join(request, session: Session, code: str, form: JoinNameForm):
+    """Join `session` with a bound `form` that holds what it asks; else show the form."""
     if participant_for(request, session):
         return redirect("phone", session.public_id)
-    form = JoinNameForm(request.POST if request.method == "POST" else None, names=session.names)
     with translation.override(phone_language(request, session)):
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    participant = Participant.join(session, form.cleaned_data.get("name", ""))
-                except Refused as refusal:
-                    if refusal.status == 409:  # full
-                        return render(
-                            request, "sessions/join.html", {"error": refusal.message}, status=409
-                        )
-                    # Closed just now: answer exactly as for a wrong code.
-                    return render(
-                        request,
-                        "sessions/join.html",
-                        {"form": JoinCodeForm(initial={"code": code}), "error": NO_SUCH_CODE},
-                        status=404,
-                    )
-                response = redirect("phone", session.public_id)
-                response.set_signed_cookie(
-                    PARTICIPANT_COOKIE.format(session.public_id),
-                    participant.key,
-                    max_age=PARTICIPANT_COOKIE_AGE,
-                    httponly=True,
-                    samesite="Lax",
-                    secure=request.is_secure(),
-                )
-                return response
+        if not form.is_valid():
+            status = 400 if form.is_bound else 200
             return render(
-                request, "sessions/join_name.html", {"session": session, "form": form}, status=400
+                request,
+                "sessions/join_name.html",
+                {"session": session, "form": form},
+                status=status,
             )
-        return render(request, "sessions/join_name.html", {"session": session, "form": form})
+        try:
+            participant = Participant.join(session, form.cleaned_data.get("name", ""))
+        except Refused as refusal:
+            if refusal.status == 409:  # full
+                return render(request, "sessions/join.html", {"error": refusal.message}, status=409)
+            # Closed just now: answer exactly as for a wrong code.
+            return _wrong_code(request, code)
+    response = redirect("phone", session.public_id)
+    response.set_signed_cookie(
+        PARTICIPANT_COOKIE.format(session.public_id),
+        participant.key,
+        max_age=PARTICIPANT_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
 
 
 def _asked(session: Session, form) -> Cause | None:
@@ -470,9 +478,23 @@ def phone_stream_session(request, session_id) -> int:
     return session_pk
 
 
+def phone_stream_limits(request, session_id) -> dict[str, int]:
+    """How many streams this phone's participant, and its address, may hold open.
+
+    The address's bound is far above a room behind one venue's Wi-Fi; the
+    participant's allows a few tabs and reconnects that overlap.
+    """
+    cookie = request.COOKIES.get(PARTICIPANT_COOKIE.format(session_id), "")
+    return {
+        f"participant:{session_id}:{cookie}": settings.LIVE_STREAMS_PER_PARTICIPANT,
+        f"address:{ratelimits.client_address(request)}": settings.LIVE_STREAMS_PER_ADDRESS,
+    }
+
+
 async def phone_stream(request, session_id):
     return await live.respond(
         request,
         phone_audience(request),
         functools.partial(phone_stream_session, request, session_id),
+        phone_stream_limits(request, session_id),
     )

@@ -53,9 +53,9 @@ def log_in(page, user, next_path: str) -> None:
 def join_by_typing(phone, typed_code: str, session: Session) -> None:
     phone.goto("/join/")
     phone.fill("#id_code", typed_code)
+    # One tap: an anonymous session's question comes straight away.
     phone.get_by_role("button", name="Join").click()
-    phone.wait_for_url(f"**/join/{session.join_code}/")
-    join_here(phone, session)
+    phone.wait_for_url(f"**/p/{session.public_id}/")
 
 
 def join_by_link(phone, code: str, session: Session) -> None:
