@@ -180,6 +180,8 @@ def _group_page(
     )
 
 
+@never_cache
+@login_required
 def group_detail(request, group_id):
     group, role = group_for_member(request, group_id)
     return _group_page(request, group, role)
