@@ -51,8 +51,21 @@
   function onCause(prefix) {
     var cause = current();
     if (!cause) { return step(1); }
+    resume = causes().indexOf(cause);
     return click("#" + prefix + "-" + cause.getAttribute("data-cause"));
   }
+  /* After a hide the cause (and the focus) is gone: the keyboard goes on
+   * from the cause that took its place. */
+  var resume = -1;
+  document.addEventListener("htmx:afterRequest", function () {
+    var index = resume;
+    resume = -1;
+    if (index < 0 || (document.activeElement && document.activeElement !== document.body)) { return; }
+    var all = causes();
+    var next = all[Math.min(index, all.length - 1)];
+    var target = next && next.querySelector("button, a");
+    if (target) { target.focus({ preventScroll: true }); }
+  });
   function panel(field) {
     var cause = current();
     if (!cause) { return step(1); }

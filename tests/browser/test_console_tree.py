@@ -250,6 +250,8 @@ def test_the_new_shortcuts_reach_hide_merge_move_and_matters_most(browsing, live
     keys.press("h")
     console.notice("Hidden: “No street lights at the corner”.")
     assert fresh(lights).state == Cause.State.HIDDEN
+    # The keyboard goes on from the cause that took its place.
+    expect(page.locator("#ctree .cause:focus-within")).to_contain_text("Reason 0:")
     keys.press("u")
     console.notice("Undone: hiding “No street lights at the corner”.")
     assert fresh(lights).state == Cause.State.VISIBLE
