@@ -286,3 +286,13 @@ def test_siblings_and_cousins_close_their_lists(world):
     # "Second top" is back at the first level: after two lists closed.
     between = tree.split("Grandchild")[1].split("Second top")[0]
     assert between.count("</ul></li>") == 2
+
+
+@pytest.mark.parametrize(("phase", "first"), [("why", "Edit the wording"), ("reflect", "Reflect")])
+def test_the_panel_puts_first_what_the_step_needs(world, phase, first):
+    world.session.set_phase(phase)
+    lights = make_cause(world.session, "No street lights")
+    fragment = world.facilitator.get(url(world, f"causes/{lights.pk}/"), **HTMX).content.decode()
+    sections = [part.split("</h2>")[0] for part in fragment.split("<h2>")[1:]]
+    assert sections[0].startswith(first)
+    assert len(sections) == 4

@@ -289,3 +289,22 @@ def test_the_consoles_tree_dialog_and_notice_pass_axe(
     screenshot(page, f"console-tree-dialog-reflect-{size}.png")
     assert not found, "\n\n".join(f"== {state}\n{report}" for state, report in found.items())
     browsing.assert_no_errors()
+
+
+def test_the_two_panes_mirror_right_to_left(browsing, live_server_url, room, screenshot):
+    fran, session, causes = room
+    context = browsing.context(SIZES["laptop"])
+    as_user(context, fran, live_server_url)
+    context.add_cookies([{"name": "django_language", "value": "ar", "url": live_server_url}])
+    page = context.new_page()
+    page.goto(f"/s/{session.public_id}/console/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    pane = page.locator("#tree-pane").bounding_box()
+    work = page.locator(".console-work").bounding_box()
+    assert pane["x"] + pane["width"] <= work["x"] + 1
+    page.locator(f"#hide-{causes['joke'].pk}").click()
+    expect(page.locator("#notice-undo")).to_be_visible()
+    notice = page.locator("#notice").bounding_box()
+    assert notice["x"] < work["x"]  # under the tree, on the left
+    screenshot(page, "console-tree-rtl-laptop.png")
+    browsing.assert_no_errors()
