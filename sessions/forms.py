@@ -221,6 +221,16 @@ class CauseChoiceForm(forms.Form):
         target.choices = options
 
 
+class MergeCauseForm(CauseChoiceForm):
+    """Fold two causes that say the same into one: which of them stays is asked.
+
+    The form shows nothing chosen and requires a choice; a post without
+    `keep` keeps the target, as the form did before it asked.
+    """
+
+    keep = forms.ChoiceField(choices=[("other", "other"), ("this", "this")], required=False)
+
+
 class PhaseForm(forms.Form):
     phase = forms.ChoiceField(choices=Session.Phase.choices)
 

@@ -521,13 +521,22 @@ class Session(models.Model):
             self.record("cause_added", cause=cause.pk)
             return cause
 
-    def undo(self) -> Event:
-        """Put back what the latest moderation action changed that is not undone yet."""
+    def undo(self, seq: int | None = None) -> Event:
+        """Put back what the latest moderation action changed that is not undone yet.
+
+        `seq`: the event a notice's Undo button was shown for; refused if
+        something else was changed since, so that it never undoes another change.
+        """
         with transaction.atomic():
             session = self.lock()
             event = self.events.filter(undone=False, data__has_key="undo").order_by("-seq").first()
             if event is None:
                 raise Refused(_("There is nothing to undo."), status=409)
+            if seq is not None and event.seq != seq:
+                raise Refused(
+                    _("This was undone already, or something was changed since: look again."),
+                    status=409,
+                )
             undo = event.data["undo"]
             parents = self.parent_map()
             now = dict(parents)

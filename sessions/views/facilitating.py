@@ -2,15 +2,19 @@
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from sessions import live, plans, tree
 from sessions.forms import (
@@ -21,13 +25,14 @@ from sessions.forms import (
     CauseChoiceForm,
     CauseForm,
     EditCauseForm,
+    MergeCauseForm,
     ModerationForm,
     PhaseForm,
     TagForm,
     TimerForm,
     VotingForm,
 )
-from sessions.models import Action, Cause, Refused, Session
+from sessions.models import Action, Cause, Event, Refused, Session
 from sessions.permissions import session_for_facilitator
 
 UNDO_LABELS = {
@@ -48,7 +53,128 @@ UNDO_LABELS = {
 }
 
 
+# The notice that answers a moderation action on the console, beside its Undo.
+NOTICES = {
+    "approve": _("Approved: “%(text)s”."),
+    "reject": _("Rejected: “%(text)s”."),
+    "hide": _("Hidden: “%(text)s”."),
+    "unhide": _("Back on the board: “%(text)s”."),
+    "edit": _("Reworded: “%(text)s”."),
+    "merge": _("Merged “%(text)s” into “%(target)s”."),
+    "move": _("Moved “%(text)s” under “%(target)s”."),
+    "move_top": _("Moved “%(text)s” to the top, under the situation."),
+    "tag": _("Tags changed on “%(text)s”."),
+    "matters": _("Marked as mattering most: “%(text)s”."),
+    "not_matters": _("No longer marked as mattering most: “%(text)s”."),
+    "undo": _("Undone: %(what)s “%(text)s”."),
+}
+# Where the notice shows on a laptop: beside the pane the action came from
+# (actions, and the approval queue, are in the work pane).
+QUEUE_KINDS = {"approve", "reject"}
+
 TIMER_CHOICES = [1, 2, 3, 5, 10, 15]
+# The console's regions that an htmx answer replaces (by id, hx-select-oob).
+REGIONS = ",".join(
+    f"#{region}"
+    for region in (
+        *("flash", "notice", "cause-panel", "phase", "add", "add-action"),
+        *("status", "cquestion", "pending", "reflect", "acts", "ctree"),
+    )
+)
+
+
+@dataclass
+class Row:
+    """One cause of the console's tree, in depth-first order.
+
+    The template nests the lists by opening and closing tags row by row,
+    without recursion: a template that includes itself per level stops at
+    Python's recursion limit, about 96 levels down.
+    """
+
+    node: tree.Node
+    # How many people said it: the cause itself and every cause merged into it.
+    said: int
+    # Its answers follow, one level deeper.
+    opens: bool
+    # How many levels end after it.
+    closes: range
+    # The cause's own address; its buttons post to what butwhy/urls.py puts
+    # under it ("hide/", "focus/"…): one reverse() a row instead of five,
+    # which was nearly half the time of rendering a large tree.
+    url: str
+
+
+def tree_rows(session: Session, built: tree.Tree, causes: list[Cause]) -> list[Row]:
+    by_pk = {c.pk: c for c in causes}
+    said: dict[int, int] = {}
+    for cause in causes:
+        if cause.state != Cause.State.MERGED:
+            continue
+        kept, seen = cause.merged_into_id, set()
+        while kept in by_pk and by_pk[kept].state == Cause.State.MERGED and kept not in seen:
+            seen.add(kept)
+            kept = by_pk[kept].merged_into_id
+        if kept is not None:
+            said[kept] = said.get(kept, 1) + 1
+    flat = built.flat
+    rows = []
+    for i, node in enumerate(flat):
+        after = flat[i + 1].depth if i + 1 < len(flat) else 0
+        rows.append(
+            Row(
+                node,
+                said=said.get(node.pk, 1),
+                opens=after > node.depth,
+                closes=range(max(0, node.depth - after)),
+                url=reverse("cause", args=[session.public_id, node.pk]),
+            )
+        )
+    return rows
+
+
+def _short(text: str) -> str:
+    return Truncator(text).chars(60)
+
+
+def notice_for(session: Session, event: Event | None) -> dict | None:
+    """What a moderation action's notice says, and which event its Undo takes back.
+
+    A query or two: only in the answer to the facilitator's own action.
+    """
+    if event is None or (event.kind != "undo" and "undo" not in event.data):
+        return None
+    kind, undone = event.kind, event
+    if kind == "undo":
+        undone = session.events.filter(seq=event.data.get("of")).first() or event
+    model: type[Cause] | type[Action] = Action if "action" in undone.data else Cause
+    item = model.objects.filter(pk=undone.data.get(model.__name__.lower())).first()
+    if item is None:
+        return None
+    values = {"text": _short(item.text)}
+    key = undone.kind.removeprefix("action_")
+    if kind == "undo":
+        key = "undo"
+        values["what"] = str(UNDO_LABELS.get(undone.kind, ""))
+    elif key == "merge" and item.merged_into is not None:
+        values["target"] = _short(item.merged_into.text)
+    elif key == "move" and isinstance(item, Cause):
+        if item.parent is None:
+            key = "move_top"
+        else:
+            values["target"] = _short(item.parent.text)
+    elif key == "tag" and isinstance(item, Cause):
+        before = event.data["undo"]["causes"][0]
+        changed = {f for f in Cause.TAG_FIELDS if before[f] != getattr(item, f)}
+        if changed == {"matters_most"}:
+            key = "matters" if item.matters_most else "not_matters"
+    if key not in NOTICES or (key in {"merge", "move"} and "target" not in values):
+        return None
+    return {
+        "message": NOTICES[key] % values,
+        "seq": event.seq if kind != "undo" else None,
+        "near": "queue" if undone.kind in QUEUE_KINDS or isinstance(item, Action) else "tree",
+    }
 
 
 def console_context(session: Session) -> dict:
@@ -66,6 +192,8 @@ def console_context(session: Session) -> dict:
     context = {
         "session": session,
         "tree": built,
+        "rows": tree_rows(session, built, causes),
+        "regions": REGIONS,
         "hidden": [c for c in causes if c.state == Cause.State.HIDDEN],
         "joined": session.participants.count(),
         "undo": last_undoable,
@@ -124,14 +252,17 @@ def _console(
     action_form=None,
     refresh: tuple[str, ...] = (),
     status: int = 200,
+    notice: Event | None = None,
 ) -> HttpResponse:
-    """The console page, or (htmx) its live regions plus the forms named in `refresh`."""
+    """The console page, or (htmx) its live regions plus the forms named in `refresh`,
+    and the notice of what the facilitator just changed."""
     context = console_context(session)
     context.update(
         error=error,
         add_form=add_form or CauseForm(),
         action_form=action_form or ActionForm(),
         refresh=refresh,
+        notice=notice_for(session, notice),
     )
     template = "sessions/console.html#respond" if request.htmx else "sessions/console.html"
     return render(request, template, context, status=status)
@@ -150,13 +281,14 @@ def _respond(
     then shows (the form that was sent, and which forms to refresh).
     """
     try:
-        action()
+        done = action()
     except Refused as refusal:
         return _console(
             request, session, error=refusal.message, status=refusal.status, **(refused or {})
         )
     if request.htmx:
-        return _console(request, session, refresh=refresh)
+        notice = done if isinstance(done, Event) else None
+        return _console(request, session, refresh=refresh, notice=notice)
     return redirect("console", session.public_id)
 
 
@@ -284,11 +416,15 @@ def delete_session(request, session_id):
 @require_POST
 @login_required
 def undo(request, session_id):
+    """Undo the latest change; with `event` (a notice's Undo), only if that is still it."""
     session = session_for_facilitator(request, session_id)
-    return _respond(request, session, session.undo)
+    seq = request.POST.get("event", "")
+    wanted = int(seq) if seq.isdecimal() and len(seq) < 18 else None
+    return _respond(request, session, lambda: session.undo(wanted))
 
 
-# Editing, merging and moving one cause: a page of its own, so the console stays light.
+# Tags, editing, merging and moving one cause: a panel the console opens in
+# place (htmx), which is also a page of its own without JavaScript.
 
 
 def _cause_page(request, session, cause, *, forms=None, error="", status=200):
@@ -299,8 +435,9 @@ def _cause_page(request, session, cause, *, forms=None, error="", status=200):
     context = {
         "session": session,
         "cause": cause,
+        "inplace": bool(request.htmx),
         "edit_form": forms.get("edit") or EditCauseForm(initial={"text": cause.text}),
-        "merge_form": forms.get("merge") or CauseChoiceForm(choices=others),
+        "merge_form": forms.get("merge") or MergeCauseForm(choices=others),
         "move_form": forms.get("move")
         or CauseChoiceForm(
             choices=[n for n in others if n.pk not in below],
@@ -311,22 +448,26 @@ def _cause_page(request, session, cause, *, forms=None, error="", status=200):
         or TagForm(initial={field: getattr(cause, field) for field in Cause.TAG_FIELDS}),
         "error": error,
     }
-    return render(request, "sessions/cause.html", context, status=status)
+    template = "sessions/cause.html#panel" if request.htmx else "sessions/cause.html"
+    return render(request, template, context, status=status)
 
 
 def _descendants(built: tree.Tree, pk: int) -> set[int]:
-    """The causes below `pk`: in the depth-first list, those after it and deeper."""
+    """The causes below `pk`: those that follow it in depth-first order, deeper than it."""
     found: set[int] = set()
-    inside: int | None = None  # the depth of `pk` while walking its answers
+    depth = None
     for node in built.flat:
-        if inside is not None and node.depth > inside:
+        if depth is not None:
+            if node.depth <= depth:
+                break
             found.add(node.pk)
-            continue
-        inside = node.depth if node.pk == pk else None
+        elif node.pk == pk:
+            depth = node.depth
     return found
 
 
 @never_cache
+@vary_on_headers("HX-Request")
 @login_required
 def cause_detail(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
@@ -334,8 +475,18 @@ def cause_detail(request, session_id, cause_id):
 
 
 def _cause_action(request, session, cause, form_name, form, action) -> HttpResponse:
+    """Validate `form` and run `action`; then the console (htmx: its regions and a
+    notice), or the panel again with the form and why it was refused."""
     page = functools.partial(_cause_page, request, session, cause)
-    return _form_action(session, page, form_name, form, action)
+    if not request.htmx:
+        return _form_action(session, page, form_name, form, action)
+    if not form.is_valid():
+        return page(forms={form_name: form}, status=400)
+    try:
+        event = action(form.cleaned_data)
+    except Refused as refusal:
+        return page(forms={form_name: form}, error=refusal.message, status=refusal.status)
+    return _console(request, session, notice=event)
 
 
 def _form_action(session, page, form_name, form, change) -> HttpResponse:
@@ -372,15 +523,13 @@ def merge_cause(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     others = [n for n in tree.load(session).flat if n.pk != cause.pk]
-    form = CauseChoiceForm(request.POST, choices=others)
-    return _cause_action(
-        request,
-        session,
-        cause,
-        "merge",
-        form,
-        lambda d: cause.merge_into(_cause(session, d["target"])),
-    )
+    form = MergeCauseForm(request.POST, choices=others)
+
+    def merge(data):
+        other = _cause(session, data["target"])
+        return other.merge_into(cause) if data["keep"] == "this" else cause.merge_into(other)
+
+    return _cause_action(request, session, cause, "merge", form, merge)
 
 
 @require_POST
@@ -394,7 +543,7 @@ def move_cause(request, session_id, cause_id):
 
     def move(data):
         target = data["target"]
-        cause.move_under(_cause(session, target) if target else None)
+        return cause.move_under(_cause(session, target) if target else None)
 
     return _cause_action(request, session, cause, "move", form, move)
 

@@ -16,6 +16,7 @@
   }
   var last = parseInt(body.getAttribute("data-seq") || "0", 10);
   var applied = {};
+  var waiting = {};
   var source = null;
   var retry = 1000;
   var timer = null;
@@ -69,6 +70,13 @@
       if (!current || applied[region.id] === markup) {
         return;
       }
+      /* A button of this region is waiting for its answer: swapping the region
+       * now would leave htmx answering into the old, detached one. */
+      if (current.matches(".htmx-request") || current.querySelector(".htmx-request")) {
+        waiting[region.id] = markup;
+        return;
+      }
+      delete waiting[region.id];
       applied[region.id] = markup;
       var open = [];
       each(current.querySelectorAll("details[open][id]"), function (d) { open.push(d.id); });
@@ -183,6 +191,12 @@
       .then(function () { setTimeout(poll, 3000); });
   }
 
+  /* The request ended (its own answer swapped already): the regions held back meanwhile. */
+  document.addEventListener("htmx:afterRequest", function () {
+    var held = Object.keys(waiting).map(function (id) { return waiting[id]; }).join("");
+    waiting = {};
+    if (held) { apply(held); }
+  });
   document.addEventListener("htmx:afterSettle", function () {
     showOwnStates();
     showOwnDots();

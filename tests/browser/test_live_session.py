@@ -188,13 +188,16 @@ def test_a_round_of_but_why_reaches_every_screen_live(browsing, room, screenshot
     assert money.parent_id == broken.pk
     expect(projector.locator(under(broken, money))).to_be_visible(timeout=within())
 
+    # The merge is done in place, in the console's dialog: no page load.
     console.locator(f"#cause-{broken.pk}").get_by_role("link", name="Edit, merge, move").click()
-    console.wait_for_url(f"**/s/{sid}/causes/{broken.pk}/")
-    console.select_option("#merge-target", str(lights.pk))
+    dialog = console.locator("#cause-dialog")
+    expect(dialog.locator("#merge-target")).to_be_visible()
+    dialog.locator("#merge-target").select_option(str(lights.pk))
+    dialog.locator("#keep-other").check()
     within = posted(
         console,
         f"/causes/{broken.pk}/merge/",
-        console.get_by_role("button", name="Merge", exact=True).click,
+        dialog.get_by_role("button", name="Merge", exact=True).click,
     )
     expect(projector.locator(f"#tree #cause-{broken.pk}")).to_have_count(0, timeout=within())
     expect(projector.locator("#tree").get_by_text(broken.text, exact=True)).not_to_be_visible(
@@ -234,12 +237,12 @@ def test_a_round_of_but_why_reaches_every_screen_live(browsing, room, screenshot
     # Move a cause that answered the wrong question up to the situation.
     bus_stop = cause(session, "The bus stop is right at the corner")
     console.locator(f"#cause-{bus_stop.pk}").get_by_role("link", name="Edit, merge, move").click()
-    console.wait_for_url(f"**/s/{sid}/causes/{bus_stop.pk}/")
-    console.select_option("#move-target", "")
+    expect(dialog.locator("#move-target")).to_be_visible()
+    dialog.locator("#move-target").select_option("")
     within = posted(
         console,
         f"/causes/{bus_stop.pk}/move/",
-        console.get_by_role("button", name="Move", exact=True).click,
+        dialog.get_by_role("button", name="Move", exact=True).click,
     )
     bus_stop.refresh_from_db()
     assert bus_stop.parent_id is None
