@@ -149,6 +149,10 @@ class StaticFiles:
                     break
         await respond(send, 200, headers, b"" if scope["method"] == "HEAD" else body)
 
+    def find(self, relative: str) -> Path | None:
+        """The collected file served for `relative`, if one is."""
+        return self.root / relative if relative in self.files else None
+
     @staticmethod
     def unhashed_name(name: str) -> str:
         """'live.3f2a1b9c0d4e.js' -> 'live.js'."""

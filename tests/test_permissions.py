@@ -475,8 +475,17 @@ def test_only_facilitators_move_causes(world, persona, expected):
 
 @pytest.mark.parametrize(("persona", "expected"), matrix({p: "join" for p in PERSONAS}))
 def test_anyone_can_look_up_a_code(world, persona, expected):
+    response = world.as_(persona).get("/join/", {"code": world.session.join_code})
+    assert_outcome(response, expected, world, "/join/")
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix({p: "phone" for p in PERSONAS}))
+def test_anyone_typing_the_code_joins_once(world, persona, expected):
+    before = world.session.participants.count()
     response = world.as_(persona).post("/join/", {"code": world.session.join_code})
     assert_outcome(response, expected, world, "/join/")
+    joined = world.session.participants.count() - before
+    assert joined == (0 if persona == "participant" else 1)
 
 
 # What a browser posts to join an anonymous session: no field but the CSRF

@@ -354,3 +354,41 @@ def test_the_makefile_starts_the_server_that_follows_the_settings():
     assert len(starts) == 2  # make run, make serve
     for line in starts:
         assert line.startswith("$(BIN)/python -m butwhy.server "), line
+
+
+# --- Django requests at once -------------------------------------------------
+
+
+@pytest_transactional
+def test_a_burst_of_requests_waits_its_turn_instead_of_taking_every_connection(monkeypatch):
+    import threading
+
+    from butwhy import asgi
+    from sessions.views import participating
+
+    monkeypatch.setattr(asgi, "CONCURRENT_REQUESTS", 2)
+    running, most = 0, 0
+    lock = threading.Lock()
+    render = participating.render
+
+    def slow_render(*args, **kwargs):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # long enough for the others to arrive meanwhile
+            return render(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(participating, "render", slow_render)
+
+    async def scenario():
+        calls = [Call(asgi.django_application, "/join/") for _ in range(8)]
+        statuses = [(await call.start())[0] for call in calls]
+        assert statuses == [200] * 8
+
+    run(scenario)
+    assert most == 2
