@@ -100,14 +100,14 @@ def test_purge_uses_the_retention_setting_by_default(settings):
     assert not Session.objects.filter(pk=session.pk).exists()
 
 
-def test_an_organizer_deletes_a_group_and_everything_in_it(world, client):
+def test_a_facilitator_deletes_a_group_and_everything_in_it(world, client):
     fill(world.session, client)
     second = make_session(world.group, title="Second")
     make_cause(second, "In the second session")
     sessions = [world.session.pk, second.pk]
     url = f"/g/{world.group.public_id}/delete/"
-    assert world.organizer.get(url).status_code == 200
-    response = world.organizer.post(url)
+    assert world.facilitator.get(url).status_code == 200
+    response = world.facilitator.post(url)
     assert response.status_code == 302
     assert not Group.objects.filter(pk=world.group.pk).exists()
     assert not Membership.objects.filter(group_id=world.group.pk).exists()
@@ -117,9 +117,10 @@ def test_an_organizer_deletes_a_group_and_everything_in_it(world, client):
 
 
 @pytest.mark.parametrize(
-    ("persona", "status"), [("anonymous", 302), ("participant", 302), ("outsider", 404)]
+    ("persona", "status"),
+    [("anonymous", 302), ("participant", 302), ("outsider", 404), ("organizer", 403)],
 )
-def test_outsiders_cannot_delete_a_group(world, persona, status):
+def test_outsiders_and_organizers_cannot_delete_a_group(world, persona, status):
     assert world.as_(persona).post(f"/g/{world.group.public_id}/delete/").status_code == status
     assert Group.objects.filter(pk=world.group.pk).exists()
 

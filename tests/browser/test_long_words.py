@@ -20,7 +20,8 @@ def room(transactional_db):
     top = make_cause(session, WORD, matters_most=True)
     make_cause(session, "B" * 280, top)
     session.ask_why(top)
-    make_agreed_action(session, "A" * 280, owner="O" * 120, first_step="F" * 280)
+    # Its cause is "Cause of: " and the text: 280 characters in all.
+    make_agreed_action(session, "A" * 270, owner="O" * 120, first_step="F" * 280)
     return fran, session
 
 
