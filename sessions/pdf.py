@@ -13,6 +13,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib import request
 from urllib.parse import unquote, urljoin, urlsplit
@@ -27,7 +28,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from sessions import tree
+from sessions import diagram, tree
 from sessions.models import Action, Cause, Refused, Session
 
 # ?paper= values, and what the PAPER_SIZE setting spells.
@@ -40,6 +41,10 @@ BASE_URL = "https://butwhy.invalid/"
 # Past this depth the outline numbers ("1.2.1.3.2.1.4") show the nesting and
 # the indent stays put, so that a deep branch keeps room for its words.
 MAX_INDENT = 5
+
+# The first page's drawing: the width of a landscape page inside its margins
+# over the height left under the title (static/css/print.css).
+PAGE_ASPECT = 2.1
 
 
 def paper_from(value: str | None) -> str:
@@ -124,7 +129,8 @@ def summary(session: Session) -> dict:
             items.append(Item(node.cause, label, node.depth, dots.get(node.pk, 0)))
             number(node.children, label + ".")
 
-    number(tree.build(list(session.causes.all()), None).roots, "")
+    built = tree.build(list(session.causes.all()), None, dots or None)
+    number(built.roots, "")
     by_id = {item.cause.pk: item for item in items}
     order = {item.cause.pk: place for place, item in enumerate(items)}
 
@@ -148,7 +154,22 @@ def summary(session: Session) -> dict:
         if session.names != Session.Names.ANONYMOUS
         else [],
         "voted": any(item.dots for item in items),
+        # Laid out when the page renders, in the session's language.
+        "diagram": partial(page_diagram, built.roots, bool(dots)),
     }
+
+
+def page_diagram(roots: list[tree.Node], revealed: bool) -> diagram.Diagram | None:
+    """The tree drawn for the first page: A4 or Letter, landscape, under the title."""
+    if not roots:
+        return None
+    return diagram.layout(
+        roots,
+        aspect=PAGE_ASPECT,
+        revealed=revealed,
+        rtl=translation.get_language_bidi(),
+        focus=False,
+    )
 
 
 def page_words() -> list[str]:
