@@ -195,10 +195,44 @@ def filename(session: Session, extension: str, what: str = "") -> str:
 def render_html(context: dict, paper: str) -> str:
     """The summary page, in the session's language. Reads nothing from the database."""
     with translation.override(context["session"].language):
+        drawn = context["diagram"]()
         return render_to_string(
             "sessions/summary.html",
-            {**context, "paper": paper, "page_words": page_words(), "for_print": True},
+            {
+                **context,
+                "paper": paper,
+                "page_words": page_words(),
+                "for_print": True,
+                "diagram": drawn,
+                "drawing_css": drawing_css(drawn, paper) if drawn else "",
+            },
         )
+
+
+# The room for the first page's drawing, in mm: the width of the landscape
+# page inside its margins, the height left under the title.
+DRAWING_ROOM = {"A4": (267.0, 125.0), "Letter": (249.4, 125.0)}
+
+
+def drawing_css(drawn: diagram.Diagram, paper: str) -> str:
+    """Where each box of the drawing goes on paper, as CSS rules.
+
+    On paper the words are HTML boxes over the SVG's lines: WeasyPrint draws
+    SVG text a letter at a time, which breaks Arabic (no joining, no
+    right-to-left order). Only WeasyPrint reads this page (no browser, no
+    CSP); numbers only, nothing typed.
+    """
+    width, room = DRAWING_ROOM[paper]
+    unit = min(width / drawn.width, room / drawn.height)
+    size = f"width: {drawn.width * unit:.1f}mm; height: {drawn.height * unit:.1f}mm;"
+    rules = [f".print-drawing {{ {size} }}"]
+    for box in drawn.boxes:
+        rules.append(
+            f"#pbox-{box.pk} {{ left: {box.x * unit:.2f}mm; top: {box.y * unit:.2f}mm; "
+            f"width: {box.w * unit:.2f}mm; height: {box.h * unit:.2f}mm; "
+            f"font-size: {box.font * unit:.2f}mm; padding: {diagram.PAD * unit:.2f}mm; }}"
+        )
+    return "\n".join(rules)
 
 
 def render(context: dict, paper: str) -> bytes:

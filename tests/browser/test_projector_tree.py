@@ -346,3 +346,32 @@ def test_the_outline_under_the_drawing_is_walked_with_the_keyboard(browsing, fra
     expect(tree.get_by_role("treeitem", name="No street lights at the corner")).to_be_focused()
     assert lights.pk
     browsing.assert_no_errors()
+
+
+ARABIC = [
+    "السيارات تسير بسرعة في الشارع الرئيسي",
+    "لا توجد إنارة عند الزاوية",
+    "الأطفال يعبرون بين السيارات المتوقفة",
+    "موقف الحافلات عند الزاوية تمامًا",
+]
+
+
+def test_an_arabic_session_draws_its_tree_from_the_right(browsing, fran, screenshot):
+    session = make_session(make_group(facilitators=[fran]), language="ar")
+    causes = []
+    for i in range(30):
+        parent = causes[(i - 4) // 2] if i >= 4 else None
+        text = ARABIC[i % 4] if i % 5 else f"{ARABIC[i % 4]} (Main Street {i})"
+        causes.append(make_cause(session, text, parent))
+    session.ask_why(causes[-1])
+    projector = browsing.page("projector")
+    log_in(projector, fran, f"/s/{session.public_id}/present/")
+    measured = projector.evaluate(MEASURE)
+    visible = {f"cause-{c.pk}" for c in causes}
+    problems = problems_in(measured, visible, focus=f"cause-{causes[-1].pk}", big=True)
+    assert not problems, "\n".join(problems)
+    # The trunk stands at the right, the deepest causes to its left.
+    trunk = measured["trunk"]
+    assert all(box["rect"][2] <= trunk[0] for box in measured["boxes"])
+    screenshot(projector, "tree-arabic-1920.png")
+    browsing.assert_no_errors()
