@@ -20,6 +20,7 @@ hit Python's recursion limit.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field
@@ -48,8 +49,8 @@ GRID_COLUMN = 330.0  # the narrowest column of that grid
 LEVELS = 8  # the levels a band draws, the path to the question aside
 
 # The type steps a band tries, largest first (units of the drawing).
-STEPS = (24.0, 21.0, 18.0, 16.0, 14.0)
-FOCUS_STEPS = (28.0, 24.0, 21.0, 18.0, 16.0, 14.0)
+STEPS = (24.0, 21.0, 18.0, 16.0)
+FOCUS_STEPS = (28.0, 24.0, 21.0, 18.0, 16.0)
 # The cause being asked about is never set smaller than this: about 26 px on
 # a 1920x1080 projector with the joining panel open.
 FOCUS_TYPE = 36.0
@@ -72,14 +73,14 @@ class Box:
     w: float = 0.0
     h: float = 0.0
     font: float = 16.0
-    lines: list[str] = field(default_factory=list)
+    lines: tuple[str, ...] = ()
     bold: bool = False
     is_focus: bool = False
     on_path: bool = False  # on the way from the trunk to the focus, the focus included
     # Causes under this one that are not drawn: all its descendants when its
     # branch is folded, or the answers left out of a long list (and theirs).
     more: int = 0
-    meta: list[str] = field(default_factory=list)  # the dots and tags, wrapped
+    meta: tuple[str, ...] = ()  # the dots and tags, wrapped
     rtl: bool = False
     top: bool = False
     bar: float = 0.0  # the share of the most dots this cause got, 0..1
@@ -94,7 +95,7 @@ class Box:
 
     @property
     def pk(self) -> int:
-        return self.node.pk
+        return self.node.cause.id
 
     @property
     def classes(self) -> str:
@@ -176,10 +177,11 @@ def is_rtl(text: str) -> bool:
     return False
 
 
-def wrap(text: str, font: float, width: float, bold: bool) -> list[str]:
+@functools.lru_cache(maxsize=8192)
+def wrap(text: str, font: float, width: float, bold: bool) -> tuple[str, ...]:
     """Lines of `text` that fit `width` at `font`: words kept whole unless longer than a line."""
     chars = max(4, int((width - 2 * PAD) / (font * (BOLD_CHAR if bold else CHAR))))
-    return textwrap.wrap(" ".join(text.split()), chars, break_long_words=True) or [""]
+    return tuple(textwrap.wrap(" ".join(text.split()), chars, break_long_words=True) or [""])
 
 
 def descendants(node: Node) -> int:
@@ -220,24 +222,42 @@ class Band:
     revealed: bool
     focus_type: float = FOCUS_TYPE
     grid: int | None = None  # the cause whose answers are set out in a grid
+    # How many causes there are under each cause of the band (counted once).
+    under: dict[int, int] = field(default_factory=dict)
     folded: set[int] = field(default_factory=set)  # nodes whose children are folded
     cut: dict[int, int] = field(default_factory=dict)  # parent pk: children kept
 
     def shown_children(self, node: Node) -> tuple[list[Node], int]:
         """The children drawn, and how many causes are left out under `node` (0: none)."""
-        if node.pk in self.folded:
+        if node.cause.id in self.folded:
             return [], 0
         children = node.children
-        keep = self.cut.get(node.pk)
+        keep = self.cut.get(node.cause.id)
         if keep is None or keep >= len(children):
             return children, 0
         # The path to the question is never cut: the others go first, from the end.
         on_path = [c for c in children if c.on_focus_path]
         others = [c for c in children if not c.on_focus_path]
-        kept_ids = {c.pk for c in on_path} | {c.pk for c in others[: max(0, keep - len(on_path))]}
-        kept = [c for c in children if c.pk in kept_ids]
-        hidden = [c for c in children if c.pk not in kept_ids]
-        return kept, sum(1 + descendants(c) for c in hidden)
+        kept_ids = {c.cause.id for c in on_path} | {
+            c.cause.id for c in others[: max(0, keep - len(on_path))]
+        }
+        kept = [c for c in children if c.cause.id in kept_ids]
+        hidden = [c for c in children if c.cause.id not in kept_ids]
+        return kept, sum(1 + self.count(c) for c in hidden)
+
+    @functools.cached_property
+    def focus_node(self) -> Node | None:
+        """The cause being asked about, if it is in this band and marked."""
+        if not self.marks:
+            return None
+        return next((n for n in walk([self.root]) if n.is_focus), None)
+
+    def count(self, node: Node) -> int:
+        """The causes under `node` (all levels)."""
+        if not self.under:
+            for each in reversed(walk([self.root])):
+                self.under[each.cause.id] = sum(1 + self.under[c.cause.id] for c in each.children)
+        return self.under[node.cause.id]
 
     def levels(self) -> int:
         deepest, stack = 0, [(self.root, 0)]
@@ -256,7 +276,7 @@ class Band:
         """
         levels = self.levels()
         weights = [1.0] * levels
-        focus = next((n for n in walk([self.root]) if n.is_focus), None) if self.marks else None
+        focus = self.focus_node
         if focus is not None:
             level = focus.depth - self.root.depth
             if level < levels:
@@ -289,7 +309,7 @@ class Band:
             node = box.node
             shown, _hidden = self.shown_children(node)
             level = box.depth + 1
-            if node.pk == self.grid and shown:
+            if node.cause.id == self.grid and shown:
                 room = width - starts[level]
                 across = max(1, min(3, int(room / GRID_COLUMN), (len(shown) + 1) // 2))
                 cell = room / across
@@ -329,7 +349,7 @@ class Band:
         return boxes, span[root_box.key]
 
     def _box(self, node: Node, parent: Box | None, font: float, width: float) -> Box:
-        box = Box(f"cause-{node.pk}", node, parent, node.depth - self.root.depth)
+        box = Box(f"cause-{node.cause.id}", node, parent, node.depth - self.root.depth)
         box.is_focus = self.marks and node.is_focus
         box.on_path = self.marks and node.on_focus_path
         box.bold = box.on_path
@@ -338,7 +358,9 @@ class Band:
         box.rtl = is_rtl(node.cause.text)
         box.lines = wrap(node.cause.text, box.font, width, box.bold)
         # Its answers folded away, or some of them: the box says how many.
-        box.more = descendants(node) if node.pk in self.folded else self.shown_children(node)[1]
+        box.more = (
+            self.count(node) if node.cause.id in self.folded else self.shown_children(node)[1]
+        )
         meta = []
         if self.revealed and node.dots:
             meta.append(
@@ -346,12 +368,12 @@ class Band:
                 % {"counter": node.dots}
             )
             box.bar = node.dots / self.most if self.most else 0
-        if node.pk in self.top_pks:
+        if node.cause.id in self.top_pks:
             box.top = True
-            meta.append(_("Most dots: #%(rank)s") % {"rank": self.top_pks[node.pk]})
+            meta.append(_("Most dots: #%(rank)s") % {"rank": self.top_pks[node.cause.id]})
         if node.cause.matters_most:
             meta.append(_("★ Matters most"))
-        box.meta = wrap(" · ".join(meta), box.meta_font, width, True) if meta else []
+        box.meta = wrap(" · ".join(meta), box.meta_font, width, True) if meta else ()
         extra = len(box.meta) + (1 if box.more else 0)
         box.h = 2 * PAD + len(box.lines) * box.font * LINE + extra * box.meta_font * LINE
         if box.bar:
@@ -366,13 +388,13 @@ class Band:
         for node in walk([self.root]):
             deep = node.depth - self.root.depth >= LEVELS - 1
             if deep and node.children and not node.on_focus_path:
-                self.folded.add(node.pk)
+                self.folded.add(node.cause.id)
         # Many answers to the question: side by side in a grid, each answer's
         # own answers folded.
-        focus = next((n for n in walk([self.root]) if n.is_focus), None) if self.marks else None
+        focus = self.focus_node
         if focus is not None and len(focus.children) > GRID_FROM:
-            self.grid = focus.pk
-            self.folded.update(c.pk for c in focus.children if c.children)
+            self.grid = focus.cause.id
+            self.folded.update(c.cause.id for c in focus.children if c.children)
         for font in steps:
             boxes, used = self.build(font, width)
             if used <= height:
@@ -388,16 +410,27 @@ class Band:
 
     def _fold(self, font: float, width: float, height: float) -> bool:
         """Fold branches far from the question, then cut long lists, until it fits."""
-        for node in self._foldable():
-            self.folded.add(node.pk)
+        # The fewest folds, in order, that make it fit: a binary search, as
+        # each try lays the whole band out.
+        order = [n.cause.id for n in self._foldable()]
+        before = set(self.folded)
+        low, high = 0, len(order)
+        while low < high:
+            middle = (low + high) // 2
+            self.folded = before | set(order[:middle])
             if self.build(font, width)[1] <= height:
-                return True
+                high = middle
+            else:
+                low = middle + 1
+        self.folded = before | set(order[:low])
+        if low < len(order) or self.build(font, width)[1] <= height:
+            return True
         while True:
             widest = self._widest()
             if widest is None:
                 return False
             parent, kept = widest
-            self.cut[parent.pk] = kept - 1
+            self.cut[parent.cause.id] = kept - 1
             if self.build(font, width)[1] <= height:
                 return True
 
@@ -405,10 +438,10 @@ class Band:
         asked = set()
         for node in walk([self.root]):
             if node.is_focus:
-                asked = {n.pk for n in walk(node.children)}
+                asked = {n.cause.id for n in walk(node.children)}
         nodes = [n for n in walk([self.root]) if n.children and not n.on_focus_path]
         # What answers the question folds last; far and deep branches first.
-        return sorted(nodes, key=lambda n: (n.pk in asked, -n.depth, -descendants(n)))
+        return sorted(nodes, key=lambda n: (n.cause.id in asked, -n.depth, -self.count(n)))
 
     def _widest(self) -> tuple[Node, int] | None:
         """The longest list of children that can lose one; the question's answers last."""
@@ -440,7 +473,7 @@ def layout(
     every = walk(roots)
     most = max((n.dots for n in every), default=0) if revealed else 0
     ranked = sorted((n for n in every if n.dots), key=lambda n: -n.dots) if revealed else []
-    top_pks = {n.pk: rank for rank, n in enumerate(ranked[:TOP], start=1)}
+    top_pks = {n.cause.id: rank for rank, n in enumerate(ranked[:TOP], start=1)}
     focused = [r for r in roots if r.on_focus_path] if focus else []
     bands = [
         Band(r, bool(focused) and r is focused[0], focus, top_pks, most, revealed, focus_type)
@@ -540,6 +573,6 @@ def outline(roots: list[Node]) -> list[Entry]:
         entries.append(Entry(node, parent, node.depth + 1, position, siblings))
         count = len(node.children)
         stack.extend(
-            (c, node.pk, i + 1, count) for i, c in reversed(list(enumerate(node.children)))
+            (c, node.cause.id, i + 1, count) for i, c in reversed(list(enumerate(node.children)))
         )
     return entries

@@ -62,7 +62,6 @@ MEASURE = """() => {
     joining: joining ? rect(joining) : null,
     plan: document.querySelector("#plan:not([hidden])") ? rect(document.getElementById("plan"))
       : null,
-    svg: svg ? rect(svg) : null,
     scale: getComputedStyle(document.documentElement).getPropertyValue("--scale"),
   };
 }"""
@@ -145,7 +144,7 @@ def problems_in(measured: dict, visible: set[str], *, focus: str | None, big: bo
                 text[0] >= x0 - 1 and text[2] <= x1 + 1 and text[1] >= y0 - 1 and text[3] <= y1 + 1
             ):
                 problems.append(f"text leaves its box: {where}: {[round(v) for v in text]}")
-        if box["more"] and box["says"] != f"+{box['more']} more":
+        if box["more"] and not re.fullmatch(rf"\+{box['more']}\b.*", box["says"]):
             problems.append(f"{where} hides {box['more']} causes but says {box['says']!r}")
         if measured["joining"] and overlap(box["rect"], measured["joining"]):
             problems.append(f"under the joining panel: {where}")
@@ -241,9 +240,6 @@ def test_the_tree_always_fits_the_projector(browsing, fran, screenshot, width, h
                         found.append(f"QR code {measured['qr'][2] - measured['qr'][0]:.0f}px")
                     failures += [f"{name}: {p}" for p in found]
                     checked += 1
-                    if measured["svg"]:
-                        x0, y0, x1, y1 = measured["svg"]
-                        print("PLACE", name, round((x1 - x0) / (y1 - y0), 2))
                     projector.keyboard.press("t")
             screenshot(projector, f"tree-{len(causes)}-{step}-{width}-largest.png")
     assert checked >= len(SIZES) * len(STEPS) * 2 * 5
@@ -281,7 +277,7 @@ def test_a_growing_branch_moves_no_cause_of_another_branch(
     log_in(projector, fran, f"/s/{session.public_id}/present/")
     projector.evaluate("window.neverReloaded = true")
     before = projector.evaluate(POSITIONS)
-    assert len([k for k in before if branch_of[k] != 1]) >= 8
+    assert len([k for k in before if branch_of[k] != 1]) >= 6
     worst = 0.0
     for n in range(20):
         answer = make_cause(session, f"Answer number {n + 1} to the question", asked)
