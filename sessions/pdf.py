@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib import request
 from urllib.parse import unquote, urljoin, urlsplit
@@ -31,7 +32,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from sessions import tree
+from sessions import diagram, tree
 from sessions.models import Action, Cause, Refused, Session
 
 # ?paper= values, and what the PAPER_SIZE setting spells.
@@ -44,6 +45,10 @@ BASE_URL = "https://butwhy.invalid/"
 # Past this depth the outline numbers ("1.2.1.3.2.1.4") show the nesting and
 # the indent stays put, so that a deep branch keeps room for its words.
 MAX_INDENT = 5
+
+# The first page's drawing: the width of a landscape page inside its margins
+# over the height left under the title (static/css/print.css).
+PAGE_ASPECT = 2.1
 
 
 def paper_from(value: str | None) -> str:
@@ -124,8 +129,9 @@ def summary(session: Session) -> dict:
 
     # Outline numbers from the depth-first list (no recursion: a deep tree
     # from before MAX_TREE_DEPTH must still print): one counter per level.
+    built = tree.build(list(session.causes.all()), None, dots or None)
     places: list[int] = []
-    for node in tree.build(list(session.causes.all()), None).flat:
+    for node in built.flat:
         del places[node.depth + 1 :]
         if len(places) > node.depth:
             places[node.depth] += 1
@@ -156,7 +162,22 @@ def summary(session: Session) -> dict:
         if session.names != Session.Names.ANONYMOUS
         else [],
         "voted": any(item.dots for item in items),
+        # Laid out when the page renders, in the session's language.
+        "diagram": partial(page_diagram, built.roots, bool(dots)),
     }
+
+
+def page_diagram(roots: list[tree.Node], revealed: bool) -> diagram.Diagram | None:
+    """The tree drawn for the first page: A4 or Letter, landscape, under the title."""
+    if not roots:
+        return None
+    return diagram.layout(
+        roots,
+        aspect=PAGE_ASPECT,
+        revealed=revealed,
+        rtl=translation.get_language_bidi(),
+        focus=False,
+    )
 
 
 def page_words() -> list[str]:
@@ -182,10 +203,44 @@ def filename(session: Session, extension: str, what: str = "") -> str:
 def render_html(context: dict, paper: str) -> str:
     """The summary page, in the session's language. Reads nothing from the database."""
     with translation.override(context["session"].language):
+        drawn = context["diagram"]()
         return render_to_string(
             "sessions/summary.html",
-            {**context, "paper": paper, "page_words": page_words(), "for_print": True},
+            {
+                **context,
+                "paper": paper,
+                "page_words": page_words(),
+                "for_print": True,
+                "diagram": drawn,
+                "drawing_css": drawing_css(drawn, paper) if drawn else "",
+            },
         )
+
+
+# The room for the first page's drawing, in mm: the width of the landscape
+# page inside its margins, the height left under the title.
+DRAWING_ROOM = {"A4": (267.0, 125.0), "Letter": (249.4, 125.0)}
+
+
+def drawing_css(drawn: diagram.Diagram, paper: str) -> str:
+    """Where each box of the drawing goes on paper, as CSS rules.
+
+    On paper the words are HTML boxes over the SVG's lines: WeasyPrint draws
+    SVG text a letter at a time, which breaks Arabic (no joining, no
+    right-to-left order). Only WeasyPrint reads this page (no browser, no
+    CSP); numbers only, nothing typed.
+    """
+    width, room = DRAWING_ROOM[paper]
+    unit = min(width / drawn.width, room / drawn.height)
+    size = f"width: {drawn.width * unit:.1f}mm; height: {drawn.height * unit:.1f}mm;"
+    rules = [f".print-drawing {{ {size} }}"]
+    for box in drawn.boxes:
+        rules.append(
+            f"#pbox-{box.pk} {{ left: {box.x * unit:.2f}mm; top: {box.y * unit:.2f}mm; "
+            f"width: {box.w * unit:.2f}mm; height: {box.h * unit:.2f}mm; "
+            f"font-size: {box.font * unit:.2f}mm; padding: {diagram.PAD * unit:.2f}mm; }}"
+        )
+    return "\n".join(rules)
 
 
 def render(context: dict, paper: str) -> bytes:

@@ -221,8 +221,8 @@ A4 = (595, 842)
 LETTER = (612, 792)
 
 
-def page_size(content: bytes) -> tuple[int, int]:
-    box = PdfReader(io.BytesIO(content)).pages[0].mediabox
+def page_size(content: bytes, page: int = -1) -> tuple[int, int]:
+    box = PdfReader(io.BytesIO(content)).pages[page].mediabox
     return round(float(box.width)), round(float(box.height))
 
 
@@ -244,6 +244,8 @@ def test_the_paper_comes_from_the_setting_or_the_download_link(
     response = world.organizer.get(url(world.session, "summary.pdf") + query)
     assert response.status_code == 200
     assert page_size(response.content) == size
+    # The first page is the tree, drawn across the same paper turned landscape.
+    assert page_size(response.content, 0) == size[::-1]
 
 
 @pytest.mark.parametrize("page", ["summary.pdf", "summary/"])
@@ -571,7 +573,7 @@ def test_an_arabic_summary_prints_right_to_left(world):
     make_cause(session, "الإنارة معطلة")
     response = world.facilitator.get(url(session, "summary.pdf"))
     assert response.status_code == 200
-    page = PdfReader(io.BytesIO(response.content)).pages[0]
+    page = PdfReader(io.BytesIO(response.content)).pages[1]  # after the tree's page
     width = float(page.mediabox.width)
     placed: dict[str, float] = {}
 

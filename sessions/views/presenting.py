@@ -10,12 +10,26 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
-from sessions import live, network, plans, tree
+from sessions import diagram, live, network, plans, tree
 from sessions.models import Session
 from sessions.permissions import session_for_member
 
-# The phases that show the tree of causes; the others show actions and plans.
+# The phases that show the tree of causes beside nothing else; "act" and
+# "agree" show it beside the ideas and the plan, "review" not at all.
 TREE_PHASES = {"why", "reflect"}
+BESIDE_PLAN = {"act", "agree"}
+
+
+def aspect(session: Session) -> float:
+    """How much wider than high the projector's place for the tree is.
+
+    Measured at 1920x1080 and 1280x720 (the same 16:9): the joining panel
+    takes a column while joining is open, the ideas or the plan another in
+    "act" and "agree". A drawing of the right shape fills its place.
+    """
+    if session.phase in BESIDE_PLAN:
+        return 1.0 if session.is_open else 1.3
+    return 1.75 if session.is_open else 2.2
 
 
 def projector_context(session: Session) -> dict:
@@ -32,8 +46,18 @@ def projector_context(session: Session) -> dict:
         "tree": built,
         "tree_phases": TREE_PHASES,
         "joined": session.participants.count(),
-        "ranked": built.ranked() if revealed else [],
     }
+    if phase != "review" and built.roots:
+        # In "act" and "agree" the room is not asked about the focus: no mark.
+        asked = phase in TREE_PHASES
+        context["diagram"] = diagram.layout(
+            built.roots,
+            aspect=aspect(session),
+            revealed=revealed,
+            rtl=translation.get_language_bidi(),
+            focus=asked and session.focus_id is not None,
+        )
+        context["outline"] = diagram.outline(built.roots)
     if session.timer_ends_at is not None:
         # The projector counts down from the server's clock, not its own.
         context["timer_ends_ms"] = int(session.timer_ends_at.timestamp() * 1000)
@@ -67,10 +91,10 @@ def render_projector(session_pk: int) -> tuple[int, str]:
 @login_required
 def present(request, session_id):
     session, _role = session_for_member(request, session_id)
-    context = projector_context(session)
-    # Shown without "http://": shorter to read out, and phones' browsers add it.
-    context["join_address"] = network.public_base_url(request).split("://", 1)[-1] + "/join"
     with translation.override(session.language):
+        context = projector_context(session)
+        # Shown without "http://": shorter to read out, and phones' browsers add it.
+        context["join_address"] = network.public_base_url(request).split("://", 1)[-1] + "/join"
         return render(request, "sessions/present.html", context)
 
 

@@ -6,7 +6,9 @@
   var root = document.documentElement;
   var body = document.body;
   var store = window.localStorage;
-  var scale = parseFloat((store && store.getItem("butwhy-scale")) || "1") || 1;
+  /* From 0.8 to 1.4: past that the situation and the question would leave
+   * the tree too little of the screen. */
+  var scale = Math.min(1.4, Math.max(0.8, parseFloat((store && store.getItem("butwhy-scale")) || "1") || 1));
   var theme = (store && store.getItem("butwhy-theme")) || "light";
 
   function remember(key, value) {
@@ -26,8 +28,8 @@
         root.requestFullscreen().catch(function () {});
       }
     },
-    "+": function () { scale = Math.min(2, Math.round((scale + 0.1) * 10) / 10); remember("butwhy-scale", scale); apply(); },
-    "-": function () { scale = Math.max(0.6, Math.round((scale - 0.1) * 10) / 10); remember("butwhy-scale", scale); apply(); },
+    "+": function () { scale = Math.min(1.4, Math.round((scale + 0.1) * 10) / 10); remember("butwhy-scale", scale); apply(); },
+    "-": function () { scale = Math.max(0.8, Math.round((scale - 0.1) * 10) / 10); remember("butwhy-scale", scale); apply(); },
     t: function () { theme = theme === "dark" ? "light" : "dark"; remember("butwhy-theme", theme); apply(); }
   };
   actions["="] = actions["+"];
@@ -70,4 +72,92 @@
   apply();
   tick();
   setInterval(tick, 250);
+
+  /* The drawing: a cause that was not there before fades in (CSS, which
+   * reduced motion turns off). The outline under it (an ARIA tree, hidden
+   * from sight) is walked with the arrow keys; the cause it is on is framed
+   * in the drawing. */
+  var seen = null;
+  var walking = null; /* the cause the keyboard is on, kept across live swaps */
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+  function marked() {
+    var now = {};
+    each(document.querySelectorAll("#tree .diagram [data-cause]"), function (box) {
+      var id = box.getAttribute("data-cause");
+      now[id] = true;
+      if (seen && !seen[id]) {
+        box.classList.add("is-new");
+        var link = document.querySelector('#tree .links [data-to="cause-' + id + '"]');
+        if (link) { link.classList.add("is-new"); }
+      }
+    });
+    seen = now;
+  }
+  function items() { return Array.prototype.slice.call(document.querySelectorAll("#tree [role=treeitem]")); }
+  function frame(id) {
+    each(document.querySelectorAll("#tree .diagram .is-kbd"), function (box) { box.classList.remove("is-kbd"); });
+    var item = id && document.querySelector('#tree [role=treeitem][data-cause="' + id + '"]');
+    /* A cause folded away: its nearest drawn ancestor stands for it. */
+    while (item) {
+      var box = document.getElementById("box-cause-" + item.getAttribute("data-cause"));
+      if (box) { box.classList.add("is-kbd"); return; }
+      var parent = item.getAttribute("data-parent");
+      item = parent && document.querySelector('#tree [role=treeitem][data-cause="' + parent + '"]');
+    }
+  }
+  function roving() {
+    var all = items();
+    if (!all.length) { return; }
+    var current = all.filter(function (i) { return i.getAttribute("data-cause") === walking; })[0] ||
+      all.filter(function (i) { return i.classList.contains("is-focus"); })[0] || all[0];
+    all.forEach(function (i) { i.tabIndex = i === current ? 0 : -1; });
+    if (walking && current.getAttribute("data-cause") === walking && document.activeElement === body) {
+      current.focus();
+    }
+  }
+  function move(item, to) {
+    if (!to) { return; }
+    item.tabIndex = -1;
+    to.tabIndex = 0;
+    to.focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    var item = event.target.closest && event.target.closest("#tree [role=treeitem]");
+    if (!item) { return; }
+    var all = items();
+    var at = all.indexOf(item);
+    var level = parseInt(item.getAttribute("aria-level"), 10);
+    var to = null;
+    if (event.key === "ArrowDown") { to = all[at + 1]; }
+    else if (event.key === "ArrowUp") { to = all[at - 1]; }
+    else if (event.key === "Home") { to = all[0]; }
+    else if (event.key === "End") { to = all[all.length - 1]; }
+    else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      var back = (event.key === "ArrowLeft") !== (root.dir === "rtl");
+      if (back) {
+        to = document.querySelector('#tree [role=treeitem][data-cause="' + item.getAttribute("data-parent") + '"]');
+      } else if (all[at + 1] && parseInt(all[at + 1].getAttribute("aria-level"), 10) === level + 1) {
+        to = all[at + 1];
+      }
+    } else { return; }
+    event.preventDefault();
+    move(item, to);
+  });
+  document.addEventListener("focusin", function (event) {
+    var item = event.target.closest && event.target.closest("#tree [role=treeitem]");
+    if (item) { walking = item.getAttribute("data-cause"); frame(walking); }
+  });
+  document.addEventListener("focusout", function (event) {
+    var to = event.relatedTarget;
+    if (event.target.closest && event.target.closest("#tree [role=treeitem]") &&
+        !(to && to.closest && to.closest("#tree [role=treeitem]"))) {
+      frame(null);
+      /* Focus gone elsewhere: forget the walk. Gone nowhere (a live swap took
+       * the item away): come back to it when it is there again. */
+      if (to) { walking = null; }
+    }
+  });
+  function refresh() { marked(); roving(); if (walking) { frame(walking); } }
+  refresh();
+  document.addEventListener("htmx:afterSettle", refresh);
 })();

@@ -196,9 +196,10 @@ def test_arabic_reads_right_to_left_on_the_projector_and_the_phone(
         box(projector, ".joining")["x"] + box(projector, ".joining")["width"]
         <= (box(projector, "#tree")["x"])
     )
-    lights = box(projector, f"#cause-{causes['lights'].pk} .text")
-    child = box(projector, f"#cause-{causes['budget'].pk} .text")
-    assert child["x"] + child["width"] < lights["x"] + lights["width"]  # indented from the right
+    # The tree's drawing grows from the right: an answer is drawn left of its cause.
+    lights = box(projector, f"#box-cause-{causes['lights'].pk} rect")
+    child = box(projector, f"#box-cause-{causes['budget'].pk} rect")
+    assert child["x"] + child["width"] <= lights["x"]
     assert direction(projector, f"#cause-{english.pk} .text") == "ltr"
     assert direction(projector, f"#cause-{causes['lights'].pk} .text") == "rtl"
     # The code and the address stay left to right.
@@ -303,7 +304,7 @@ def test_screenshots_of_the_projector_and_a_phone(browsing, transactional_db, sc
     expect(projector.locator("#tree .cause")).to_have_count(6)
     assert fits_the_width(projector)
     # Every cause and the whole joining panel are on the screen.
-    for selector in ["#tree .cause", ".joining"]:
+    for selector in ["#tree .diagram .box", ".joining"]:
         for element in projector.locator(selector).all():
             found = element.bounding_box()
             assert found["x"] >= 0 and found["x"] + found["width"] <= 1280, selector
@@ -321,7 +322,10 @@ def test_the_arabic_summary_pdf_reads_right_to_left(browsing, transactional_db):
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     with page.expect_download() as download:
         page.locator("a[href*='summary.pdf']").first.click()
-    first = PdfReader(download.value.path()).pages[0]
+    pages = PdfReader(download.value.path()).pages
+    # The first page draws the tree; the headings and the numbered list follow.
+    assert ROOMS["ar"]["causes"][0] in pages[0].extract_text()
+    first = pages[1]
     width = float(first.mediabox.width)
     starts: list[tuple[str, float]] = []
     text = first.extract_text(

@@ -88,9 +88,10 @@ def test_the_group_votes_acts_and_agrees_a_plan(browsing, board, screenshot):
     expect(
         projector.locator("#cause-" + str(session.causes.get(text__startswith="Drivers").pk))
     ).to_contain_text("● 3 dots", timeout=within())
-    expect(projector.locator("#plan .ranked li").first).to_contain_text(
-        "Drivers speed on Main Street"
-    )
+    # The dots are drawn on the tree; the cause with most is marked first.
+    expect(
+        projector.locator("#tree .diagram .is-top", has_text="Drivers speed on Main Street")
+    ).to_contain_text("Most dots: #1")
     for phone in phones:
         expect(phone.locator("#prompt .ranked li").first).to_contain_text(
             "Drivers speed", timeout=within()
