@@ -69,17 +69,6 @@ class Tree:
             keep = list(self.flat)
         return sorted(keep, key=lambda n: -n.dots)
 
-    @property
-    def density(self) -> str:
-        """How tightly the projector must set the tree to fit one screen."""
-        if self.size <= 12:
-            return "roomy"
-        if self.size <= 30:
-            return "snug"
-        if self.size <= 60:
-            return "dense"
-        return "packed"
-
 
 def load(session: Session, *, with_authors: bool = False, with_votes: bool = False) -> Tree:
     """Build the visible tree of `session`. One query, two `with_votes`."""
