@@ -51,6 +51,9 @@ LEVELS = 8  # the levels a band draws, the path to the question aside
 # The type steps a band tries, largest first (units of the drawing).
 STEPS = (24.0, 21.0, 18.0, 16.0)
 FOCUS_STEPS = (28.0, 24.0, 21.0, 18.0, 16.0)
+# On paper, read at arm's length, a band may go smaller before it folds: on a
+# landscape A4 page 16 units are about 7.5 pt, 12 about 5.5 pt.
+PAPER_STEPS = (*STEPS, 14.0, 12.0)
 # The cause being asked about is never set smaller than this: about 26 px on
 # a 1920x1080 projector with the joining panel open.
 FOCUS_TYPE = 36.0
@@ -221,6 +224,7 @@ class Band:
     most: int
     revealed: bool
     focus_type: float = FOCUS_TYPE
+    steps: tuple[float, ...] | None = None  # the type sizes to try; None: the screen's
     grid: int | None = None  # the cause whose answers are set out in a grid
     # How many causes there are under each cause of the band (counted once).
     under: dict[int, int] = field(default_factory=dict)
@@ -382,7 +386,7 @@ class Band:
 
     def fit(self, width: float, height: float) -> tuple[list[Box], float]:
         """The largest type that fits; past the smallest, fold until the band fits `height`."""
-        steps = FOCUS_STEPS if self.focus else STEPS
+        steps = self.steps or (FOCUS_STEPS if self.focus else STEPS)
         # Past eight levels the columns would be too narrow to read: deeper
         # causes fold (the path to the question excepted).
         for node in walk([self.root]):
@@ -464,10 +468,12 @@ def layout(
     rtl: bool = False,
     focus: bool = True,
     focus_type: float = FOCUS_TYPE,
+    steps: tuple[float, ...] | None = None,
 ) -> Diagram:
     """The diagram of `roots`, for a place `aspect` times wider than high.
 
     `focus`: whether to give the branch being asked about more room.
+    `steps`: the type sizes a band tries before it folds (the screen's by default).
     """
     height = WIDTH / aspect
     every = walk(roots)
@@ -476,7 +482,9 @@ def layout(
     top_pks = {n.cause.id: rank for rank, n in enumerate(ranked[:TOP], start=1)}
     focused = [r for r in roots if r.on_focus_path] if focus else []
     bands = [
-        Band(r, bool(focused) and r is focused[0], focus, top_pks, most, revealed, focus_type)
+        Band(
+            r, bool(focused) and r is focused[0], focus, top_pks, most, revealed, focus_type, steps
+        )
         for r in roots
     ]
     width = WIDTH - TRUNK
@@ -510,7 +518,13 @@ def layout(
         # question's cause is drawn larger in proportion, and all placed again.
         grown = FOCUS_TYPE * total / height
         return layout(
-            roots, aspect=aspect, revealed=revealed, rtl=rtl, focus=focus, focus_type=grown
+            roots,
+            aspect=aspect,
+            revealed=revealed,
+            rtl=rtl,
+            focus=focus,
+            focus_type=grown,
+            steps=steps,
         )
     boxes_all: list[Box] = []
     for boxes, offset, _share in placed:

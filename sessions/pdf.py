@@ -48,7 +48,7 @@ MAX_INDENT = 5
 
 # The first page's drawing: the width of a landscape page inside its margins
 # over the height left under the title (static/css/print.css).
-PAGE_ASPECT = 2.1
+PAGE_ASPECT = 1.8
 
 
 def paper_from(value: str | None) -> str:
@@ -177,6 +177,7 @@ def page_diagram(roots: list[tree.Node], revealed: bool) -> diagram.Diagram | No
         revealed=revealed,
         rtl=translation.get_language_bidi(),
         focus=False,
+        steps=diagram.PAPER_STEPS,
     )
 
 
@@ -219,7 +220,7 @@ def render_html(context: dict, paper: str) -> str:
 
 # The room for the first page's drawing, in mm: the width of the landscape
 # page inside its margins, the height left under the title.
-DRAWING_ROOM = {"A4": (267.0, 125.0), "Letter": (249.4, 125.0)}
+DRAWING_ROOM = {"A4": (267.0, 148.0), "Letter": (249.4, 150.0)}
 
 
 def drawing_css(drawn: diagram.Diagram, paper: str) -> str:
