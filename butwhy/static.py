@@ -75,17 +75,26 @@ class Asset:
 class StaticFiles:
     """ASGI: answer GET and HEAD under STATIC_URL from STATIC_ROOT; pass the rest on.
 
-    Every collected file is read once, when the server starts, with the
-    headers it is sent with: a request for one is a dictionary lookup, with
-    no path to resolve and no file to stat or read. A file collected later
-    is served after the next start (which `make run` and `make serve` do).
+    Every collected file is read once, at the first request for a static
+    file, with the headers it is sent with: after that a request for one is a
+    dictionary lookup, with no path to resolve and no file to stat or read.
+    Not when the application is built: a process may import it before its
+    files are collected (the test suite collects them as it starts). A file
+    collected later is served after the next start (which `make run` and
+    `make serve` do).
     """
 
     def __init__(self, application):
         self.application = application
         self.prefix = settings.STATIC_URL
         self.root = Path(settings.STATIC_ROOT).resolve()
-        self.files = self.load()
+        self._files: dict[str, Asset] | None = None
+
+    @property
+    def files(self) -> dict[str, Asset]:
+        if self._files is None:
+            self._files = self.load()
+        return self._files
 
     def load(self) -> dict[str, Asset]:
         files = {}

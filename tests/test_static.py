@@ -14,7 +14,7 @@ async def passed_on(scope, receive, send):
     await send({"type": "http.response.body", "body": b"django"})
 
 
-def get(path: str, *, method: str = "GET", gzip_ok: bool = True):
+def get(path: str, *, method: str = "GET", gzip_ok: bool = True, app: StaticFiles | None = None):
     """Ask StaticFiles (in front of a stand-in app) for `path`: status, headers, body."""
     sent = []
     headers = [(b"accept-encoding", b"gzip, deflate")] if gzip_ok else []
@@ -26,7 +26,7 @@ def get(path: str, *, method: str = "GET", gzip_ok: bool = True):
         sent.append(message)
 
     scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    asyncio.run(StaticFiles(passed_on)(scope, receive, send))
+    asyncio.run((app or StaticFiles(passed_on))(scope, receive, send))
     start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
 
@@ -92,10 +92,11 @@ def test_everything_else_goes_on_to_django():
     assert get("/p/abc/") == (299, {}, b"django")
 
 
-def test_files_are_read_once_at_start_up_and_served_from_memory(monkeypatch):
+def test_files_are_read_once_and_then_served_from_memory(monkeypatch):
     from pathlib import Path
 
     served = StaticFiles(passed_on)
+    assert get(static("css/base.css"), app=served)[0] == 200  # the first request reads them all
     sent = []
 
     async def receive():
