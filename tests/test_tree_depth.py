@@ -244,45 +244,38 @@ def test_a_tree_deeper_than_python_recurses_from_before_the_limit_never_breaks_a
 
 
 class Outline(HTMLParser):
-    """How many branches deep each cause's text sits in the first outline of a page."""
+    """The projector's outline under its drawing: each cause's text and aria-level."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.open: list[str] = []  # the tags open inside the outline
-        self.depth_of: dict[str, int] = {}
-        self.started = self.finished = False
-        self.text_depth: int | None = None
+        self.level_of: dict[str, int] = {}
+        self.items = 0
+        self.level: int | None = None
 
     def handle_starttag(self, tag, attrs):
-        if self.finished:
-            return
-        if tag == "ul" and ("class", "branch") in attrs:
-            self.started = True
-        if self.started and tag in {"ul", "li"}:
-            self.open.append(tag)
-        if self.started and tag == "span" and ("class", "text") in attrs:
-            self.text_depth = self.open.count("ul")
-
-    def handle_endtag(self, tag):
-        if self.started and not self.finished and tag in {"ul", "li"}:
-            assert self.open.pop() == tag, f"</{tag}> closes something else"
-            self.finished = not self.open
+        found = dict(attrs)
+        if tag == "li" and found.get("role") == "treeitem":
+            self.items += 1
+            self.level = int(found["aria-level"] or 0)
+        if tag == "span" and found.get("class") == "text" and self.level is not None:
+            self.text_level = self.level
 
     def handle_data(self, data):
-        if self.text_depth is not None and data.strip():
-            self.depth_of[data.strip()] = self.text_depth
-            self.text_depth = None
+        if self.level is not None and data.strip() and hasattr(self, "text_level"):
+            self.level_of[data.strip()] = self.text_level
+            self.level = None
+            del self.text_level
 
 
-def test_the_outline_nests_each_answer_under_its_cause_and_closes_every_branch(world):
+def test_the_outline_gives_each_answer_the_level_under_its_cause(world):
     top = chain(world.session, 4)
     make_cause(world.session, "A sibling", top[1])
     make_cause(world.session, "Another top")
     html = world.facilitator.get(f"/s/{world.session.public_id}/present/").content.decode()
     outline = Outline()
     outline.feed(html)
-    assert outline.finished
-    assert outline.depth_of == {
+    assert outline.items == 6
+    assert outline.level_of == {
         "Reason at level 1": 1,
         "Reason at level 2": 2,
         "Reason at level 3": 3,
