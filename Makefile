@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# What a server needs and nothing else: `pip install -e .`, no dev group.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
@@ -11,19 +13,25 @@ WORKERS ?= 2
 
 .PHONY: run test lint serve translations messages static tools
 
-$(STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The tests and linters on top (make test, make lint).
+$(STAMP): $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@
 
-# The translations are committed as .po files and compiled here, in pure
-# Python: no GNU gettext needed (manage.py makemessages, for maintainers, does).
-translations: $(STAMP)
+# The translations are committed as .po files and compiled here with polib, a
+# small pure-Python runtime dependency: no GNU gettext and no dev tool needed on
+# the server (manage.py makemessages, for maintainers, needs gettext).
+translations: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py compiletranslations -v0
 
 # Static files with hashed names and gzipped copies (butwhy/static.py).
-static: $(STAMP)
+static: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py collectstatic --noinput -v0
 
 # Maintainers, after changing a message in the code (needs GNU gettext's

@@ -311,6 +311,8 @@ class Server:
             "--timeout-graceful-shutdown",
             "5",
             "--no-access-log",
+            "--lifespan",
+            "off",
             # As butwhy/server.py runs it: the limits on, proxy headers the app's.
             "--http",
             "butwhy.server:Protocol",

@@ -99,6 +99,9 @@ def config(host: str, port: int, workers: int = 1, **overrides) -> dict:
         "proxy_headers": False,
         "timeout_graceful_shutdown": 3,
         "access_log": False,
+        # Django has no startup or shutdown hooks to run: without this, uvicorn
+        # tries the lifespan protocol and warns at every start that it failed.
+        "lifespan": "off",
         **overrides,
     }
 

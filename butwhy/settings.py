@@ -246,6 +246,8 @@ if HTTPS:
             "(for example butwhy.example.org)."
         )
     SECURE_SSL_REDIRECT = True
+    # A load balancer or systemd may ask over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -330,9 +332,22 @@ MAX_TREE_DEPTH = env_int("MAX_TREE_DEPTH", 12)
 if MAX_TREE_DEPTH < 1:
     raise ImproperlyConfigured("MAX_TREE_DEPTH must be at least 1.")
 
+
+def not_a_health_check(record) -> bool:
+    """Leave /healthz out of the log: a load balancer asks every few seconds."""
+    return getattr(getattr(record, "request", None), "path", None) != "/healthz"
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "not_a_health_check": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": not_a_health_check,
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["not_a_health_check"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from sessions.views import facilitating, organizing, participating, presenting, recovery
+from sessions.views import facilitating, health, organizing, participating, presenting, recovery
 
 
 class PublicId:
@@ -33,6 +33,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # A page whose CSRF token went stale fetches a fresh one here (static/js/csrf.js).
     path("csrf/", recovery.fresh_csrf_token, name="csrf_token"),
+    # For load balancers and systemd: 200 while the database answers.
+    path("healthz", health.healthz, name="healthz"),
     # Organizing
     path("groups/new/", organizing.group_create, name="group_create"),
     path("g/<pid:group_id>/", organizing.group_detail, name="group"),

@@ -7,6 +7,7 @@ import segno
 from django.core.management import call_command
 
 from sessions.models import Cause, Session
+from tests.conftest import make_session
 
 
 @pytest.fixture
@@ -43,3 +44,26 @@ def test_a_second_start_keeps_the_data_and_the_login(run_demo):
     assert Session.objects.count() == 1
     login = [line for line in first.splitlines() if "Demo login" in line]
     assert login and login[0] in second
+
+
+def test_the_demo_session_keeps_its_join_code_across_restarts(run_demo):
+    first = run_demo()
+    code = Session.objects.get().join_code
+    assert code
+    # Someone opens another session meanwhile: the demo's code is still the one printed.
+    demo = Session.objects.get()
+    make_session(demo.group, title="Later")
+    second = run_demo()
+    demo.refresh_from_db()
+    assert demo.join_code == code
+    printed = [line for line in second.splitlines() if "Demo session code" in line]
+    assert printed == [f"  Demo session code       {demo.spaced_join_code}"]
+    assert printed[0] in first
+
+
+def test_a_closed_demo_session_stays_closed(run_demo):
+    run_demo()
+    Session.objects.get().close_for_joining()
+    printed = run_demo()
+    assert not Session.objects.get().is_open
+    assert "Demo session code" not in printed

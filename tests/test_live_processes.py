@@ -111,6 +111,8 @@ class Server:
                     "--timeout-graceful-shutdown",
                     str(GRACEFUL_SECONDS),
                     "--no-access-log",
+                    "--lifespan",
+                    "off",
                 ],
                 cwd=ROOT,
                 env=self.env,

@@ -88,6 +88,7 @@ PAGES = {
     "/s/{session}/actions.csv": MEMBER_PAGE,
     "/s/{session}/export.json": MEMBER_PAGE,
     "/join/": {persona: 200 for persona in PERSONAS},
+    "/healthz": {persona: 200 for persona in PERSONAS},
     "/join/{code}/": {persona: 200 for persona in PERSONAS} | {"participant": "phone"},
     "/p/{session}/": PHONE_PAGE,
 }

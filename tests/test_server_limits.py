@@ -356,6 +356,16 @@ def test_the_makefile_starts_the_server_that_follows_the_settings():
         assert line.startswith("$(BIN)/python -m butwhy.server "), line
 
 
+def test_the_server_starts_without_a_lifespan_warning(server, tmp_path):
+    port = server()
+    reply = request(port, b"GET /join/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status_of(reply) == 200
+    (log,) = tmp_path.glob(f"server-{port}.log")
+    printed = log.read_text()
+    assert "Uvicorn running" in printed  # uvicorn's own start-up lines are in this log
+    assert "lifespan" not in printed.lower()
+
+
 # --- Django requests at once -------------------------------------------------
 
 

@@ -93,7 +93,23 @@ def home(request):
     return render(
         request,
         "sessions/dashboard.html",
-        {"memberships": memberships, "form": GroupForm(), "join_form": JoinCodeForm()},
+        {
+            "open_sessions": _open_sessions(request.user),
+            "memberships": memberships,
+            "form": GroupForm(),
+            "join_form": JoinCodeForm(),
+        },
+    )
+
+
+def _open_sessions(user):
+    """The sessions open for joining now in the user's groups, newest first, with `role`."""
+    return (
+        Session.objects.open()
+        .filter(group__memberships__user=user)
+        .annotate_role(user)
+        .select_related("group")
+        .order_by("-created_at")
     )
 
 
@@ -106,7 +122,12 @@ def group_create(request):
         return render(
             request,
             "sessions/dashboard.html",
-            {"memberships": memberships, "form": form, "join_form": JoinCodeForm()},
+            {
+                "open_sessions": _open_sessions(request.user),
+                "memberships": memberships,
+                "form": form,
+                "join_form": JoinCodeForm(),
+            },
             status=400,
         )
     with transaction.atomic():

@@ -320,7 +320,9 @@ def test_organizing_pages(browsing, room, audit, screenshot):
     page = context.new_page()
     page.goto("/")
     expect(page.get_by_role("heading", name="Your groups")).to_be_visible()
+    expect(page.get_by_role("heading", name="Open now")).to_be_visible()
     audit(page, "dashboard")
+    screenshot(page, f"a11y-dashboard-{audit.size}.png")
 
     page.goto(f"/g/{group.public_id}/")
     expect(page.locator(".is-overdue")).to_have_count(1)

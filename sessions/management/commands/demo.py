@@ -59,7 +59,14 @@ class Command(BaseCommand):
 
         host = network.lan_address()
         base = settings.PUBLIC_URL or f"http://{host or 'localhost'}:{port}"
-        session = Session.objects.open().order_by("-created_at").first()
+        # The demo session keeps its code while it stays open: a code already
+        # projected or printed goes on working after a restart.
+        session = (
+            Session.objects.open()
+            .filter(group__memberships__user__username=USERNAME)
+            .order_by("created_at")
+            .first()
+        )
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("But why? is starting."))
         self.stdout.write(f"  Facilitators log in at  {base}/accounts/login/")

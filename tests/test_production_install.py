@@ -1,0 +1,50 @@
+"""A production install: what `pip install .` and `make serve` put on a server.
+
+The full install (a fresh virtual environment, `pip install .`, check --deploy,
+the server and its pages in every language) is .ci/production-install, a CI
+step: it needs pip's cache or an index, and two minutes.
+"""
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dry_run(target: str, tmp_path) -> str:
+    """What `make TARGET` would run from scratch in a virtual environment at tmp_path."""
+    return subprocess.run(
+        ["make", "-n", "-B", target, f"VENV={tmp_path / 'venv'}", "DATABASE_URL=postgres://h/db"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_make_serve_installs_the_runtime_dependencies_only(tmp_path):
+    commands = dry_run("serve", tmp_path)
+    assert "pip install --quiet -e .\n" in commands
+    assert "--group dev" not in commands
+    assert "compiletranslations" in commands
+
+
+def test_make_test_installs_the_dev_group_too(tmp_path):
+    assert "pip install --quiet -e . --group dev" in dry_run("lint", tmp_path)
+
+
+def test_what_compiles_the_translations_is_a_runtime_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime = [d.split(">")[0].split("[")[0] for d in project["project"]["dependencies"]]
+    dev = [d.split(">")[0] for d in project["dependency-groups"]["dev"]]
+    assert "polib" in runtime
+    assert "polib" not in dev
+    # Nothing the tests or linters need is installed on a server.
+    assert not {"pytest", "playwright", "mypy", "ruff", "hypothesis"} & set(runtime)
+    command = (ROOT / "sessions/management/commands/compiletranslations.py").read_text()
+    assert "import polib" in command
+
+
+def test_ci_runs_the_production_install():
+    assert ".ci/production-install" in (ROOT / ".ci/run").read_text()
