@@ -222,10 +222,10 @@ def test_a_round_of_but_why_reaches_every_screen_live(browsing, room, screenshot
         f"/causes/{aliens.pk}/hide/",
         console.locator(f"#cause-{aliens.pk}").get_by_role("button", name="Hide").click,
     )
+    expect(projector.locator(f"#tree #cause-{aliens.pk}")).to_have_count(0, timeout=within())
     expect(projector.locator("#tree").get_by_text(aliens.text, exact=True)).not_to_be_visible(
         timeout=within()
     )
-    expect(projector.locator(f"#tree #cause-{aliens.pk}")).to_have_count(0, timeout=within())
     expect(ben.locator(f'#mine [data-cause="{aliens.pk}"] .state-hidden')).to_be_visible(
         timeout=within()
     )
