@@ -24,18 +24,9 @@ class Node:
     # On the projector in the "act" phase: the actions proposed for it.
     actions: list = field(default_factory=list)
 
-    # In `Tree.flat`, how many levels of the outline end after this node:
-    # what lets a template draw the nesting from the flat list, without
-    # including itself once per level.
-    closes: int = 0
-
     @property
     def pk(self) -> int:
         return self.cause.pk
-
-    @property
-    def closing(self) -> range:
-        return range(self.closes)
 
 
 @dataclass
@@ -117,12 +108,21 @@ def build(causes: list[Cause], focus_id: int | None, tally: dict[int, int] | Non
         stack.extend(
             (child, depth + 1, node.children) for child in reversed(by_parent.get(cause.pk, []))
         )
-    _count_closes(flat)
     pending = [c for c in causes if c.state == Cause.State.PENDING]
     return Tree(roots=roots, flat=flat, focus_path=focus_path, pending=pending)
 
 
-def _count_closes(flat: list[Node]) -> None:
-    for node, after in zip(flat, [*flat[1:], None], strict=False):
-        next_depth = after.depth if after is not None else 0
-        node.closes = 0 if node.children else node.depth - next_depth
+def nesting(order: list[Node]) -> list[tuple[Node, bool, range]]:
+    """Each node of a depth-first `order`, whether a nested list of its answers
+    follows, and else how many lists end after it.
+
+    What lets a template nest the lists in one flat loop: a template that
+    includes itself per level stops at Python's recursion limit, about 96
+    levels down.
+    """
+    rows = []
+    for i, node in enumerate(order):
+        after = order[i + 1].depth if i + 1 < len(order) else 0
+        opens = after > node.depth
+        rows.append((node, opens, range(0 if opens else node.depth - after)))
+    return rows

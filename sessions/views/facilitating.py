@@ -85,12 +85,8 @@ REGIONS = ",".join(
 
 @dataclass
 class Row:
-    """One cause of the console's tree, in depth-first order.
-
-    The template nests the lists by opening and closing tags row by row,
-    without recursion: a template that includes itself per level stops at
-    Python's recursion limit, about 96 levels down.
-    """
+    """One cause of the console's tree, in depth-first order, nested by
+    opening and closing tags row by row (tree.nesting)."""
 
     node: tree.Node
     # How many people said it: the cause itself and every cause merged into it.
@@ -117,20 +113,16 @@ def tree_rows(session: Session, built: tree.Tree, causes: list[Cause]) -> list[R
             kept = by_pk[kept].merged_into_id
         if kept is not None:
             said[kept] = said.get(kept, 1) + 1
-    flat = built.flat
-    rows = []
-    for i, node in enumerate(flat):
-        after = flat[i + 1].depth if i + 1 < len(flat) else 0
-        rows.append(
-            Row(
-                node,
-                said=said.get(node.pk, 1),
-                opens=after > node.depth,
-                closes=range(max(0, node.depth - after)),
-                url=reverse("cause", args=[session.public_id, node.pk]),
-            )
+    return [
+        Row(
+            node,
+            said=said.get(node.pk, 1),
+            opens=opens,
+            closes=closes,
+            url=reverse("cause", args=[session.public_id, node.pk]),
         )
-    return rows
+        for node, opens, closes in tree.nesting(built.flat)
+    ]
 
 
 def _short(text: str) -> str:

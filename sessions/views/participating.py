@@ -102,12 +102,8 @@ def _with_parents(built: tree.Tree) -> list[tuple[tree.Node, Cause | None]]:
 
 
 def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
-    """The board for "See everyone's answers": depth first, the asked branch first.
-
-    Each row says whether it opens a nested list (it has children) or else how
-    many lists it closes, so the template nests the lists in one flat loop: a
-    deep tree cannot reach Python's recursion limit, as a recursive include would.
-    """
+    """The board for "See everyone's answers": depth first, the asked branch first,
+    nested in one flat loop (tree.nesting)."""
     first = sorted(built.roots, key=lambda node: not node.on_focus_path)
     stack = list(reversed(first))
     order: list[tree.Node] = []
@@ -115,12 +111,7 @@ def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
         node = stack.pop()
         order.append(node)
         stack.extend(reversed(sorted(node.children, key=lambda child: not child.on_focus_path)))
-    rows = []
-    for i, node in enumerate(order):
-        after = order[i + 1].depth if i + 1 < len(order) else 0
-        opens = after > node.depth
-        rows.append((node, opens, range(0 if opens else node.depth - after)))
-    return rows
+    return tree.nesting(order)
 
 
 @live.renderer("phone")
