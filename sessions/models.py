@@ -559,12 +559,9 @@ class Session(models.Model):
             for item in restored:
                 if isinstance(item, Cause) and parents[item.pk] != now[item.pk]:
                     levels = levels_from(parents, item.pk) - 1
-                    deepest = depth_of(parents, item.pk) + levels
-                    if (
-                        deepest > settings.MAX_TREE_DEPTH
-                        and deepest > depth_of(now, item.pk) + levels
-                    ):
-                        raise Refused(too_deep_to_move(), status=409)
+                    refuse_deeper(
+                        depth_of(parents, item.pk) + levels, depth_of(now, item.pk) + levels
+                    )
             for item in restored:
                 item.save(update_fields=item.UNDOABLE_FIELDS)
             for action_id, cause_id in undo.get("links_added", []):
@@ -674,6 +671,13 @@ def _too_deep_to_move_message() -> str:
 # Lazy, so that the message reads in the language the page answers in.
 too_deep = lazy(_too_deep_message, str)
 too_deep_to_move = lazy(_too_deep_to_move_message, str)
+
+
+def refuse_deeper(deepest: int, before: int) -> None:
+    """Refuse a change whose deepest answer would land past MAX_TREE_DEPTH, unless
+    it sat deeper still before: a branch from before the limit may move up."""
+    if deepest > settings.MAX_TREE_DEPTH and deepest > before:
+        raise Refused(too_deep_to_move(), status=409)
 
 
 def depth_of(parents: dict[int, int | None], pk: int) -> int:
@@ -860,13 +864,10 @@ class Cause(models.Model):
                 raise Refused(_("A cause cannot be merged into one of its own answers."))
             # Its answers move under `into`: the deepest of them must still fit.
             below = levels_from(parents, cause.pk) - 1
-            deepest = depth_of(parents, into.pk) + below
-            if (
-                below
-                and deepest > settings.MAX_TREE_DEPTH
-                and deepest > (depth_of(parents, cause.pk) + below)
-            ):
-                raise Refused(too_deep_to_move(), status=409)
+            if below:
+                refuse_deeper(
+                    depth_of(parents, into.pk) + below, depth_of(parents, cause.pk) + below
+                )
             children = list(cause.children.all())
             cause.children.update(parent=into)
             cause.state = self.State.MERGED
@@ -917,9 +918,7 @@ class Cause(models.Model):
                 raise Refused(_("A cause cannot be moved under itself or one of its own answers."))
             # The whole moved branch must fit; moving a too deep one up is fine.
             levels = levels_from(parents, cause.pk) - 1
-            deepest = depth_of(parents, cause.pk) + levels
-            if deepest > settings.MAX_TREE_DEPTH and deepest > cause_depth_before + levels:
-                raise Refused(too_deep_to_move(), status=409)
+            refuse_deeper(depth_of(parents, cause.pk) + levels, cause_depth_before + levels)
             cause.parent = new_parent
             cause.save(update_fields=["parent"])
 
