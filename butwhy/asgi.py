@@ -213,31 +213,17 @@ def refusal_page(template: str, language: str) -> bytes:
         return render_to_string(template).encode()
 
 
-def language_of(scope) -> str:
-    """The picker's choice (the language cookie), else Accept-Language, else the default."""
-    headers = dict(scope.get("headers") or [])
-    cookies = headers.get(b"cookie", b"").decode("latin-1")
-    for part in cookies.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == settings.LANGUAGE_COOKIE_NAME and value in participating.LANGUAGE_CODES:
-            return value
-    accepted = headers.get(b"accept-language", b"").decode("latin-1")
-    for item in accepted.split(","):  # browsers list them best first
-        language = item.split(";")[0].strip().lower().split("-")[0]
-        if language in participating.LANGUAGE_CODES:
-            return language
-    return settings.LANGUAGE_CODE
-
-
 async def refuse(scope, send, status: int, template: str) -> None:
     """Answer with a refusal page and the headers every page has; then hang up."""
-    response = HttpResponse(refusal_page(template, language_of(scope)), status=status)
+    request = ASGIRequest(scope, io.BytesIO())
+    # The picker's cookie, else Accept-Language, as LocaleMiddleware reads them.
+    language = translation.get_language_from_request(request)
+    response = HttpResponse(refusal_page(template, language), status=status)
     # The rest of a refused body is never read: the connection ends here.
     response["Connection"] = "close"
     response["Cache-Control"] = "no-store"
     if status == 503:
         response["Retry-After"] = "5"
-    request = ASGIRequest(scope, io.BytesIO())
     for middleware in reversed(header_middleware()):
         response = middleware.process_response(request, response)
     await send(
