@@ -2,10 +2,10 @@
 
 `collectstatic` (run by `make run`, `make test` and `make serve`) gives every
 file a name with its content's hash (Django's ManifestStaticFilesStorage) and
-writes a gzipped copy beside each text file. `StaticFiles` serves them in front
-of Django, from the event loop and from memory (read once at start-up): the
-gzipped copy to browsers that accept it, and `Cache-Control: immutable` for a
-year, since a changed file gets a new name.
+writes a gzipped copy beside each text file. `StaticFiles` serves them in
+front of Django, from the event loop and from memory (read once, at the first
+request for one): the gzipped copy to browsers that accept it, and
+`Cache-Control: immutable` for a year, since a changed file gets a new name.
 
 Not WhiteNoise: its middleware is synchronous, and a synchronous middleware
 makes Django run every view, streams included, through a thread.
