@@ -1,6 +1,9 @@
 """The whole facilitation from the keyboard alone: no mouse, no clicks."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from sessions.models import Action, Cause, Session
@@ -104,7 +107,10 @@ def test_a_facilitator_runs_the_session_from_the_keyboard(browsing, room):
     keys.press("Tab")
     keys.type("Write to the council")
     keys.press("Tab")
-    keys.type("12152026")
+    # A date input in an English browser takes month, day, year; "By when"
+    # refuses a date before today, so the date is a week ahead.
+    due = timezone.localdate() + timedelta(days=7)
+    keys.type(due.strftime("%m%d%Y"))
     keys.press("Enter")
     console.wait_for_url(f"**/s/{session.public_id}/console/")
     lamps.refresh_from_db()
@@ -112,7 +118,7 @@ def test_a_facilitator_runs_the_session_from_the_keyboard(browsing, room):
         True,
         "Rosa",
         "Write to the council",
-        "2026-12-15",
+        due.isoformat(),
     )
     assert lights.pk  # untouched
     browsing.assert_no_errors()
