@@ -44,7 +44,8 @@ def test_nginx_serves_the_collected_static_files_for_a_year():
 
 def test_systemd_runs_one_app_process_per_port_and_purges_daily():
     app = (DEPLOY / "systemd/butwhy@.service").read_text()
-    assert "ExecStart=/srv/butwhy/.venv/bin/python -m butwhy.server --host 127.0.0.1 --port %i" in app
+    command = "/srv/butwhy/.venv/bin/python -m butwhy.server --host 127.0.0.1 --port %i"
+    assert f"ExecStart={command}\n" in app
     assert "EnvironmentFile=/etc/butwhy/butwhy.env" in app
     assert "LimitNOFILE=" in app
     setup = (DEPLOY / "systemd/butwhy-setup.service").read_text()

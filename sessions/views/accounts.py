@@ -58,7 +58,8 @@ def _listed(group, role, user):
     )
     if role != FACILITATOR:
         invitations = invitations.filter(created_by=user, kind=Invitation.Kind.JOIN)
-    return invitations[:100]
+    # Open ones first, each part newest first.
+    return sorted(invitations[:100], key=lambda invitation: invitation.state != "open")
 
 
 def _qr_svg(link: str) -> str:
