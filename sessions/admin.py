@@ -5,12 +5,17 @@ here: the operator sees what exists and how big it is, not what was said.
 """
 
 from django.contrib import admin
+from django.contrib.auth.models import Group as AuthGroup
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sessions.models import Action, Cause, Group, Invitation, Membership, Participant, Session
+
+# Django's own groups of permissions go unused here: listed beside ours, they
+# would only be mistaken for them.
+admin.site.unregister(AuthGroup)
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,6 +1,10 @@
 """Passwords and accounts: change, reset by e-mail where there is e-mail, open sign-up."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -252,3 +256,29 @@ def test_open_signup_asks_for_an_email_only_where_the_site_sends_email(world, se
     assert 'name="email"' not in Client().get("/accounts/signup/").content.decode()
     settings.EMAIL_ENABLED = True
     assert 'name="email"' in Client().get("/accounts/signup/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"SIGNUP": "everyone"}, "SIGNUP must be one of invitation, open, not 'everyone'."),
+        ({"EMAIL_URL": "gmail://me"}, "EMAIL_URL must start with smtp://"),
+        (
+            {"EMAIL_HOST": "mail.example.org", "EMAIL_USE_TLS": "yes", "EMAIL_USE_SSL": "yes"},
+            "Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.",
+        ),
+        ({"EMAIL_HOST": "mail.example.org", "EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole"),
+    ],
+)
+def test_bad_account_settings_stop_the_start_with_a_message(environment, message):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
