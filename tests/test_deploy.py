@@ -30,6 +30,8 @@ PAGES = [
     ("facilitator", "/accounts/password_change/"),
     ("anonymous", "/accounts/password_reset/"),
     ("anonymous", "/accounts/signup/"),
+    ("anonymous", "/accounts/reset/MQ/not-a-token/"),
+    ("facilitator", "/accounts/password_change/done/"),
     ("anonymous", "{invite}"),
     ("anonymous", "/invite/nosuch/link/"),
     ("facilitator", "/s/{session}/console/"),

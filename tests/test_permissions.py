@@ -80,7 +80,11 @@ PAGES = {
     # Every account changes its own password; no account, no password.
     "/accounts/password_change/": MEMBER_PAGE | {"outsider": 200},
     # Without e-mail, it says to ask a facilitator; sign-up is by invitation.
+    "/accounts/password_change/done/": MEMBER_PAGE | {"outsider": 200},
     "/accounts/password_reset/": {persona: 200 for persona in PERSONAS},
+    "/accounts/password_reset/done/": {persona: 200 for persona in PERSONAS},
+    "/accounts/reset/MQ/not-a-token/": {persona: 200 for persona in PERSONAS},
+    "/accounts/reset/done/": {persona: 200 for persona in PERSONAS},
     "/accounts/signup/": {persona: 404 for persona in PERSONAS},
     "/g/{group}/sessions/new/": FACILITATOR_PAGE,
     "/g/{group}/sessions/new/?follows={session}": FACILITATOR_PAGE,
