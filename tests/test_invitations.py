@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from sessions.models import Invitation, Membership
+from sessions.models import Invitation, Membership, Refused
 from tests.conftest import logged_in, make_group, make_user
 
 User = get_user_model()
@@ -163,6 +163,22 @@ def test_a_taken_username_is_refused_with_a_message(world):
     assert User.objects.filter(username__iexact="fran").count() == 1
     invitation.refresh_from_db()
     assert invitation.state == "open"
+
+
+def test_of_two_people_opening_one_link_at_once_only_one_gets_it(world):
+    invitation = invite(world, "organizer")
+    first, second = (
+        Invitation.objects.get(pk=invitation.pk),
+        Invitation.objects.get(pk=invitation.pk),
+    )
+    nina, nora = make_user("nina"), make_user("nora")
+    first.join(nina)
+    with pytest.raises(Refused):
+        second.join(nora)
+    assert Membership.objects.filter(group=world.group, user=nina).exists()
+    assert not Membership.objects.filter(group=world.group, user=nora).exists()
+    invitation.refresh_from_db()
+    assert invitation.used_by == nina
 
 
 def test_an_invitation_works_once(world):
@@ -356,3 +372,11 @@ def test_the_invitations_page_shows_each_qr_code_inline_without_style_attributes
     svg = re.search(r"<svg.*?</svg>", page, re.S)[0]
     assert "viewBox" in svg
     assert "style=" not in svg
+
+
+def test_someone_else_logged_in_is_told_before_setting_a_members_password(world):
+    password_link(world, "olga")
+    link = Invitation.objects.get(kind="reset")
+    page = world.facilitator.get(link_path(link)).content.decode()
+    assert "saving logs you out, and logs in the person this link is for" in page
+    assert "saving logs you out" not in Client().get(link_path(link)).content.decode()
