@@ -204,9 +204,14 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Who may create an account: "invitation" (a facilitator's link, the default)
+# or "open" (anyone, at /accounts/signup/: a public instance).
+SIGNUP = env_choice("SIGNUP", "invitation", ["invitation", "open"])
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -306,6 +311,76 @@ TRUSTED_PROXIES = [a.strip() for a in env_str("TRUSTED_PROXIES", "").split(",") 
 if TRUSTED_PROXIES:
     # The proxy says whether the browser used https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def mailer_from_url(url: str) -> dict:
+    """EMAIL_URL (smtp://, smtp+tls:// for STARTTLS, smtp+ssl://, console://) as a mailer.
+
+    For example smtp+tls://user:password@mail.example.org:587, the user and
+    password percent-encoded as in any URL.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    ports = {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}
+    if parts.scheme not in ports:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl:// or console://, "
+            f"not {url.split(':', 1)[0]!r}."
+        )
+    try:
+        port = parts.port or ports[parts.scheme]
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number.") from None
+    if not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL must name a mail server: smtp://HOST:PORT.")
+    return smtp_mailer(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=parts.scheme == "smtp+tls",
+        use_ssl=parts.scheme == "smtp+ssl",
+    )
+
+
+def smtp_mailer(**options) -> dict:
+    if options["use_tls"] and options["use_ssl"]:
+        raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+    # A mail server that does not answer fails the request in this long.
+    options["timeout"] = env_int("EMAIL_TIMEOUT", 10)
+    return {"BACKEND": SMTP, "OPTIONS": options}
+
+
+# E-mail, only for password resets: EMAIL_URL, or the usual EMAIL_HOST,
+# EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS and
+# EMAIL_USE_SSL, read from the environment into Django's MAILERS. Without
+# either, the app sends no e-mail, and a facilitator makes a link for a new
+# password instead (the login page says so).
+MAILER: dict
+if env_str("EMAIL_URL", ""):
+    MAILER = mailer_from_url(env_str("EMAIL_URL", ""))
+elif env_str("EMAIL_HOST", ""):
+    MAILER = smtp_mailer(
+        host=env_str("EMAIL_HOST", ""),
+        port=env_int("EMAIL_PORT", 25),
+        username=env_str("EMAIL_HOST_USER", ""),
+        password=env_str("EMAIL_HOST_PASSWORD", ""),
+        use_tls=env_bool("EMAIL_USE_TLS", False),
+        use_ssl=env_bool("EMAIL_USE_SSL", False),
+    )
+else:
+    MAILER = {}
+# No mailer at all without e-mail: nothing can be sent by mistake, and
+# Django's warning that there is no default mailer is what we mean.
+MAILERS = {"default": MAILER} if MAILER else {}
+EMAIL_ENABLED = bool(MAILERS)
+SILENCED_SYSTEM_CHECKS = [] if EMAIL_ENABLED else ["mail.W001"]
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "butwhy@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # `manage.py purge_sessions` deletes closed sessions older than this.
 SESSION_RETENTION_DAYS = env_int("SESSION_RETENTION_DAYS", 365)

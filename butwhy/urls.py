@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from sessions.views import facilitating, health, organizing, participating, presenting, recovery
+from sessions.views import (
+    accounts,
+    facilitating,
+    health,
+    organizing,
+    participating,
+    presenting,
+    recovery,
+)
 
 
 class PublicId:
@@ -25,7 +33,13 @@ action = session + "actions/<int:action_id>/"
 urlpatterns = [
     path("", organizing.home, name="home"),
     path("accounts/login/", organizing.login, name="login"),
+    # Before Django's own: without e-mail, it says what to do instead.
+    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
+    path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Invitations and links for a new password (sessions/views/accounts.py).
+    # Any selector and verifier reach the view, so that a link cut short gets its own page.
+    path("invite/<str:selector>/<str:verifier>/", accounts.invitation, name="invitation"),
     # Before the admin's own URLs: its login has the same limits as the other.
     path("admin/login/", organizing.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
@@ -43,6 +57,18 @@ urlpatterns = [
         "g/<pid:group_id>/members/<int:membership_id>/remove/",
         organizing.member_remove,
         name="member_remove",
+    ),
+    path(
+        "g/<pid:group_id>/members/<int:membership_id>/password/",
+        accounts.password_link,
+        name="password_link",
+    ),
+    path("g/<pid:group_id>/invitations/", accounts.invitations, name="invitations"),
+    path("g/<pid:group_id>/invitations/new/", accounts.invitation_create, name="invitation_create"),
+    path(
+        "g/<pid:group_id>/invitations/<int:invitation_id>/withdraw/",
+        accounts.invitation_withdraw,
+        name="invitation_withdraw",
     ),
     path("g/<pid:group_id>/delete/", organizing.group_delete, name="group_delete"),
     path("g/<pid:group_id>/sessions/new/", organizing.session_create, name="session_create"),

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -141,6 +142,32 @@ class MemberForm(forms.Form):
         if user is None:
             raise forms.ValidationError(_("Nobody has that username."))
         return user
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices, label=_("Invite as"))
+
+
+class SignupForm(UserCreationForm):
+    """A username and a password (Django's validators).
+
+    An e-mail address, optional, only where the site sends e-mail (for resets).
+    """
+
+    email = forms.EmailField(
+        required=False,
+        label=_("E-mail (optional)"),
+        help_text=_("Only to send you a link if you forget your password."),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not settings.EMAIL_ENABLED:
+            del self.fields["email"]
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "dir": "auto"})
 
 
 class CauseForm(forms.Form):

@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -92,6 +93,170 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) in {self.group}"
+
+
+INVITATION_DAYS = 7
+
+
+def new_invitation_selector() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self):
+        return self.filter(used_at=None, withdrawn_at=None, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A link for one use: into a group with a role, or to set a member's new password.
+
+    No secret is stored. The link carries `selector`, which finds the row, and
+    a verifier, an HMAC of the row's selector, kind, group, role and user under
+    SECRET_KEY, compared in constant time (`matches`). A copy of the database
+    alone opens no invitation, and the group's facilitators can show an open
+    link again (with its QR code) until it is used, withdrawn or expires.
+    """
+
+    class Kind(models.TextChoices):
+        JOIN = "join", _("Invitation")
+        RESET = "reset", _("New password")
+
+    selector = models.CharField(
+        max_length=24, unique=True, default=new_invitation_selector, editable=False
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.JOIN)
+    # The role a JOIN invitation gives; blank for a RESET link.
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, blank=True)
+    # Whose password a RESET link sets; None for a JOIN invitation.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="password_links",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_made",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_used",
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="join", role__in=["organizer", "facilitator"], user__isnull=True)
+                    | Q(kind="reset", role="", user__isnull=False)
+                ),
+                name="invitation_join_or_reset",
+            ),
+        ]
+        indexes = [
+            # The group's invitations page, newest first.
+            models.Index(fields=["group", "-created_at"], name="invitation_group_newest"),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.RESET:
+            return f"New password for {self.user} ({self.group})"
+        return f"{self.role} invitation to {self.group}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.expires_at is None:
+            self.expires_at = self.created_at + timedelta(days=INVITATION_DAYS)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def invite(cls, group: Group, role: str, by) -> Invitation:
+        return cls.objects.create(group=group, kind=cls.Kind.JOIN, role=role, created_by=by)
+
+    @classmethod
+    def reset_password(cls, group: Group, user, by) -> Invitation:
+        """A new-password link for `user`; their earlier open ones are withdrawn."""
+        with transaction.atomic():
+            cls.objects.open().filter(kind=cls.Kind.RESET, user=user).update(
+                withdrawn_at=timezone.now()
+            )
+            return cls.objects.create(group=group, kind=cls.Kind.RESET, user=user, created_by=by)
+
+    def _verifier(self, secret: str | bytes) -> str:
+        value = f"{self.selector}:{self.kind}:{self.group_id}:{self.role}:{self.user_id}"
+        mac = salted_hmac("butwhy.invitation", value, secret=secret, algorithm="sha256")
+        return mac.hexdigest()
+
+    @property
+    def verifier(self) -> str:
+        return self._verifier(settings.SECRET_KEY)
+
+    def matches(self, verifier: str) -> bool:
+        """Whether `verifier` is this invitation's, under SECRET_KEY or a fallback."""
+        keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        return any([constant_time_compare(self._verifier(key), verifier) for key in keys])
+
+    @property
+    def state(self) -> str:
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        if self.used_at is not None:
+            return "used"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    def withdraw(self) -> None:
+        Invitation.objects.filter(pk=self.pk, used_at=None).update(withdrawn_at=timezone.now())
+        self.refresh_from_db(fields=["withdrawn_at", "used_at"])
+
+    def claim(self, user) -> None:
+        """Use this invitation up for `user`, or raise Refused if it no longer can be.
+
+        One conditional UPDATE: of two people opening the same link at once,
+        only one gets it. Call inside the transaction that acts on it.
+        """
+        now = timezone.now()
+        claimed = Invitation.objects.filter(
+            pk=self.pk, used_at=None, withdrawn_at=None, expires_at__gt=now
+        ).update(used_at=now, used_by=user)
+        if claimed != 1:
+            raise Refused(_("This link has just been used or withdrawn."), status=410)
+        self.used_at, self.used_by = now, user
+
+    def join(self, user) -> Membership:
+        """Put `user` in the group with the invitation's role, and use it up.
+
+        Someone already in the group is raised to facilitator by a facilitator
+        invitation, never lowered by an organizer one.
+        """
+        with transaction.atomic():
+            self.claim(user)
+            membership, created = Membership.objects.get_or_create(
+                group=self.group, user=user, defaults={"role": self.role}
+            )
+            if not created and self.role == Membership.Role.FACILITATOR:
+                membership.role = self.role
+                membership.save(update_fields=["role"])
+            return membership
 
 
 class SessionQuerySet(models.QuerySet["Session"]):

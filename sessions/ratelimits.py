@@ -34,6 +34,10 @@ JOIN_GUESS = Limit("join-guess", count=20, seconds=60)
 ANSWER = Limit("answer", count=12, seconds=60)
 LOGIN_USER = Limit("login-user", count=10, seconds=15 * 60)
 LOGIN_ADDRESS = Limit("login-address", count=30, seconds=15 * 60)
+# Accounts made at /accounts/signup/ (SIGNUP=open) and e-mails asked for at
+# /accounts/password_reset/, per address: neither may be used to flood.
+SIGNUP_ADDRESS = Limit("signup-address", count=10, seconds=60 * 60)
+RESET_ADDRESS = Limit("reset-address", count=10, seconds=15 * 60)
 
 
 def _key(limit: Limit, who: str, window: int) -> str:

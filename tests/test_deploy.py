@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.models import Invitation
 from tests.conftest import make_cause
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,14 @@ PAGES = [
     ("facilitator", "/"),
     ("facilitator", "/g/{group}/"),
     ("facilitator", "/g/{group}/sessions/new/"),
+    ("facilitator", "/g/{group}/invitations/"),
+    ("facilitator", "/accounts/password_change/"),
+    ("anonymous", "/accounts/password_reset/"),
+    ("anonymous", "/accounts/signup/"),
+    ("anonymous", "/accounts/reset/MQ/not-a-token/"),
+    ("facilitator", "/accounts/password_change/done/"),
+    ("anonymous", "{invite}"),
+    ("anonymous", "/invite/nosuch/link/"),
     ("facilitator", "/s/{session}/console/"),
     ("facilitator", "/s/{session}/present/"),
     ("facilitator", "/s/{session}/causes/{cause}/"),
@@ -37,7 +46,10 @@ PAGES = [
 
 
 def fill(url: str, world, cause) -> str:
+    # An open invitation, so that its page and the list's QR code are checked.
+    invitation = Invitation.invite(world.group, "organizer", world.facilitator_user)
     return url.format(
+        invite=f"/invite/{invitation.selector}/{invitation.verifier}/",
         session=world.session.public_id,
         group=world.group.public_id,
         code=world.session.join_code,

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from sessions.models import Action, Cause, Group, Membership, Participant, Session
+from sessions.models import Action, Cause, Group, Invitation, Membership, Participant, Session
 from tests.conftest import PERSONAS, make_agreed_action, make_cause, make_user
 
 REDIRECTS = {
@@ -23,6 +23,7 @@ REDIRECTS = {
     "group": "/g/{group}/",
     "join": "/join/{code}/",
     "phone": "/p/{session}/",
+    "invitations": "/g/{group}/invitations/",
 }
 
 FACILITATORS = {"facilitator", "co_facilitator"}
@@ -74,6 +75,17 @@ def assert_outcome(response, expected, world, url: str) -> None:
 PAGES = {
     "/": {persona: 200 for persona in PERSONAS},
     "/g/{group}/": MEMBER_PAGE,
+    # Organizers see the invitations they made (test_invitations.py).
+    "/g/{group}/invitations/": MEMBER_PAGE,
+    # Every account changes its own password; no account, no password.
+    "/accounts/password_change/": MEMBER_PAGE | {"outsider": 200},
+    # Without e-mail, it says to ask a facilitator; sign-up is by invitation.
+    "/accounts/password_change/done/": MEMBER_PAGE | {"outsider": 200},
+    "/accounts/password_reset/": {persona: 200 for persona in PERSONAS},
+    "/accounts/password_reset/done/": {persona: 200 for persona in PERSONAS},
+    "/accounts/reset/MQ/not-a-token/": {persona: 200 for persona in PERSONAS},
+    "/accounts/reset/done/": {persona: 200 for persona in PERSONAS},
+    "/accounts/signup/": {persona: 404 for persona in PERSONAS},
     "/g/{group}/sessions/new/": FACILITATOR_PAGE,
     "/g/{group}/sessions/new/?follows={session}": FACILITATOR_PAGE,
     "/s/{session}/copy/": FACILITATOR_PAGE,
@@ -162,6 +174,9 @@ def test_who_may_follow_each_live_stream(world, template, persona, expected):
 POST_ONLY = [
     "/groups/new/",
     "/g/{group}/members/",
+    "/g/{group}/members/{member}/password/",
+    "/g/{group}/invitations/new/",
+    "/g/{group}/invitations/{invitation}/withdraw/",
     "/g/{group}/actions/{action}/",
     "/s/{session}/open/",
     "/s/{session}/close/",
@@ -186,11 +201,14 @@ POST_ONLY = [
 def test_actions_refuse_get_with_405(world, template):
     cause = make_cause(world.session, state=Cause.State.PENDING, author=world.me)
     action = make_agreed_action(world.session)
+    invitation = Invitation.invite(world.group, "organizer", world.facilitator_user)
     url = template.format(
         group=world.group.public_id,
         session=world.session.public_id,
         cause=cause.pk,
         action=action.pk,
+        member=Membership.objects.get(group=world.group, user__username="olga").pk,
+        invitation=invitation.pk,
     )
     # The method is checked before who is asking: the same for everyone.
     for persona in ["anonymous", "participant", "facilitator"]:
@@ -201,6 +219,7 @@ def test_actions_refuse_get_with_405(world, template):
     assert cause.state == Cause.State.PENDING
     action.refresh_from_db()
     assert action.status == Action.Status.NOT_STARTED
+    assert Invitation.objects.get().state == "open"
 
 
 # Organizing
@@ -310,6 +329,73 @@ def test_the_last_person_of_a_group_cannot_be_removed(world):
     assert response.status_code == 409
     assert "Delete the group instead" in response.content.decode()
     assert Membership.objects.filter(pk=otto.pk).exists()
+
+
+# Invitations: facilitators invite either role, organizers only organizers.
+INVITE = {**FACILITATOR_ACTION, "facilitator": "invitations", "co_facilitator": "invitations"}
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(INVITE | {"organizer": "invitations"}))
+def test_the_groups_members_invite_organizers(world, persona, expected):
+    url = f"/g/{world.group.public_id}/invitations/new/"
+    response = world.as_(persona).post(url, {"role": "organizer"})
+    assert_outcome(response, expected, world, url)
+    made = Invitation.objects.filter(group=world.group, role="organizer").exists()
+    assert made == (expected == "invitations")
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(INVITE))
+def test_only_the_groups_facilitators_invite_facilitators(world, persona, expected):
+    url = f"/g/{world.group.public_id}/invitations/new/"
+    response = world.as_(persona).post(url, {"role": "facilitator"})
+    assert_outcome(response, expected, world, url)
+    made = Invitation.objects.filter(group=world.group).exists()
+    assert made == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(INVITE))
+def test_only_the_groups_facilitators_withdraw_their_invitations(world, persona, expected):
+    invitation = Invitation.invite(world.group, "organizer", world.facilitator_user)
+    url = f"/g/{world.group.public_id}/invitations/{invitation.pk}/withdraw/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    invitation.refresh_from_db()
+    assert (invitation.state == "withdrawn") == (persona in FACILITATORS)
+
+
+def test_an_organizer_withdraws_their_own_invitation(world):
+    olga = Membership.objects.get(group=world.group, user__username="olga").user
+    invitation = Invitation.invite(world.group, "organizer", olga)
+    url = f"/g/{world.group.public_id}/invitations/{invitation.pk}/withdraw/"
+    assert world.organizer.post(url).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.state == "withdrawn"
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(INVITE))
+def test_only_the_groups_facilitators_make_links_for_a_new_password(world, persona, expected):
+    olga = Membership.objects.get(group=world.group, user__username="olga")
+    url = f"/g/{world.group.public_id}/members/{olga.pk}/password/"
+    response = world.as_(persona).post(url)
+    if expected == "invitations":
+        link = Invitation.objects.get()
+        assert response.status_code == 302
+        assert (
+            response["Location"] == f"/g/{world.group.public_id}/invitations/#invitation-{link.pk}"
+        )
+        assert link.user == olga.user
+    else:
+        assert_outcome(response, expected, world, url)
+        assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix({p: 200 for p in PERSONAS}))
+def test_anyone_with_the_link_may_open_an_invitation(world, persona, expected):
+    invitation = Invitation.invite(world.group, "organizer", world.facilitator_user)
+    url = f"/invite/{invitation.selector}/{invitation.verifier}/"
+    assert_outcome(world.as_(persona).get(url), expected, world, url)
+    invitation.refresh_from_db()
+    assert invitation.state == "open"
 
 
 @pytest.mark.parametrize(

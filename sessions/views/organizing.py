@@ -5,6 +5,7 @@ import json
 import re
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -46,6 +47,11 @@ TOO_MANY_LOGINS = gettext_lazy(
 )
 
 
+def account_options() -> dict:
+    """What the login page offers besides logging in: read per request, as tests change them."""
+    return {"email_enabled": settings.EMAIL_ENABLED, "signup_open": settings.SIGNUP == "open"}
+
+
 def limited_login(request, view):
     """`view` (a login view) behind the limits per address and per username.
 
@@ -62,7 +68,7 @@ def limited_login(request, view):
         return render(
             request,
             "registration/login.html",
-            {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS},
+            {"form": AuthenticationForm(request), "error": TOO_MANY_LOGINS, **account_options()},
             status=429,
         )
     response = view(request)
@@ -75,7 +81,7 @@ def limited_login(request, view):
 @never_cache
 def login(request):
     """Django's login view, with limits per address and per username."""
-    return limited_login(request, LoginView.as_view())
+    return limited_login(request, LoginView.as_view(extra_context=account_options()))
 
 
 @never_cache
@@ -178,7 +184,7 @@ def _actions(group, failed=None) -> dict:
     }
 
 
-def _group_page(
+def group_page(
     request, group, role, *, member_form=None, error="", status=200, failed=None, action_error=""
 ):
     """The group's page. Four queries, however many sessions and actions it has."""
@@ -205,7 +211,7 @@ def _group_page(
 @login_required
 def group_detail(request, group_id):
     group, role = group_for_member(request, group_id)
-    return _group_page(request, group, role)
+    return group_page(request, group, role)
 
 
 NOT_IN_PLAN = gettext_lazy("This action is no longer in the plan, so it has nothing to follow up.")
@@ -216,7 +222,7 @@ def _action_row(request, group, role, row, *, status: int):
     if request.htmx:
         context = {"group": group, "role": role, "row": row}
         return render(request, "sessions/group.html#action", context, status=status)
-    return _group_page(request, group, role, failed=row, action_error=row["error"], status=status)
+    return group_page(request, group, role, failed=row, action_error=row["error"], status=status)
 
 
 @require_POST
@@ -262,10 +268,10 @@ def member_add(request, group_id):
     role = Membership.Role.FACILITATOR
     form = MemberForm(request.POST)
     if not form.is_valid():
-        return _group_page(request, group, role, member_form=form, status=400)
+        return group_page(request, group, role, member_form=form, status=400)
     user, new_role = form.cleaned_data["username"], form.cleaned_data["role"]
     if new_role != Membership.Role.FACILITATOR and _is_last_facilitator(group, user):
-        return _group_page(request, group, role, error=LAST_FACILITATOR, status=409)
+        return group_page(request, group, role, error=LAST_FACILITATOR, status=409)
     Membership.objects.update_or_create(group=group, user=user, defaults={"role": new_role})
     return redirect("group", group.public_id)
 
@@ -283,9 +289,9 @@ def member_remove(request, group_id, membership_id):
     if role != Membership.Role.FACILITATOR and membership.user_id != request.user.pk:
         raise PermissionDenied("Only the group's facilitators manage its people.")
     if group.memberships.count() == 1:
-        return _group_page(request, group, role, error=LAST_MEMBER, status=409)
+        return group_page(request, group, role, error=LAST_MEMBER, status=409)
     if _is_last_facilitator(group, membership.user):
-        return _group_page(request, group, role, error=LAST_FACILITATOR, status=409)
+        return group_page(request, group, role, error=LAST_FACILITATOR, status=409)
     membership.delete()
     if membership.user_id == request.user.pk:
         return redirect("home")

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sessions.models import Action, Cause, Session
+from sessions.models import Action, Cause, Invitation, Session
 from tests.browser.conftest import VIEWPORTS
 from tests.browser.test_live_session import join_by_link
 from tests.conftest import (
@@ -435,3 +435,45 @@ def test_motion_stops_for_people_who_ask_for_less(browsing, room):
             "e => getComputedStyle(e).transitionDuration"
         )
     assert durations == {"no-preference": "0.2s", "reduce": "0s"}
+
+
+def test_account_pages(browsing, room, audit, screenshot):
+    """Invitations (with their QR codes), opening one, and the password pages."""
+    fran, group, _earlier, _session, _speeding, _lights = room
+    size = SIZES[audit.size]["page"]
+    olga = make_user("olga")
+    group.memberships.create(user=olga, role="organizer")
+    invitation = Invitation.invite(group, "facilitator", fran)
+    Invitation.reset_password(group, olga, fran)
+
+    context = browsing.context(size)
+    as_user(context, fran, browsing.base_url)
+    page = context.new_page()
+    page.goto(f"/g/{group.public_id}/invitations/")
+    expect(page.locator(".qr svg")).to_have_count(2)
+    audit(page, "invitations")
+    screenshot(page, f"a11y-invitations-{audit.size}.png")
+    page.goto("/accounts/password_change/")
+    audit(page, "password change")
+
+    newcomer = browsing.page(size)
+    link = f"/invite/{invitation.selector}/{invitation.verifier}/"
+    newcomer.goto(link)
+    audit(newcomer, "invitation")
+    screenshot(newcomer, f"a11y-invitation-{audit.size}.png")
+    newcomer.fill("#id_username", "nina")
+    newcomer.fill("#id_password1", "12345678")
+    newcomer.fill("#id_password2", "12345678")
+    newcomer.get_by_role("button", name="Create my account and join").click()
+    expect(newcomer.locator(".error").first).to_be_visible()
+    audit(newcomer, "invitation, weak password")
+    newcomer.goto("/invite/nosuch/link/")
+    audit(newcomer, "invitation, broken link")
+    newcomer.goto("/accounts/password_reset/")
+    audit(newcomer, "password reset without e-mail")
+
+    assert len(audit.audited) == 6
+    audit.assert_clean()
+    for status in ("400", "404"):
+        assert len(browsing.forgive(f"status of {status}")) == 1
+    browsing.assert_no_errors()
