@@ -64,6 +64,13 @@ def test_bad_agreements_are_refused_with_a_message_and_nothing_changes(world, te
     assert world.group.agreements == "Ours"
 
 
+def test_the_apps_list_saved_unchanged_stays_the_apps_own(world):
+    text = "\n".join(default_agreements())
+    world.facilitator.post(f"/g/{world.group.public_id}/agreements/", {"agreements": text})
+    world.group.refresh_from_db()
+    assert world.group.agreements == ""
+
+
 def test_the_default_list_comes_back_with_one_button(world):
     Group.objects.filter(pk=world.group.pk).update(agreements="Ours")
     response = world.facilitator.post(f"/g/{world.group.public_id}/agreements/default/")
@@ -245,7 +252,7 @@ def test_the_phone_page_during_the_pause_keeps_the_box_to_write_in(world):
     assert 'id="pause"' in page
     assert "Let’s take a moment" in page
     assert 'id="id_text"' in page
-    assert "sending waits until we go on" in page
+    assert "Sending waits until we go on." in page
 
 
 def test_the_console_offers_the_pause_with_its_key(world):

@@ -43,6 +43,7 @@ from sessions.models import (
     Refused,
     Session,
     SupportContact,
+    default_agreements,
 )
 from sessions.permissions import (
     group_for_facilitator,
@@ -289,7 +290,9 @@ def group_agreements(request, group_id):
     if not form.is_valid():
         role = Membership.Role.FACILITATOR
         return _group_page(request, group, role, agreements_form=form, status=400)
-    group.agreements = form.cleaned_data["agreements"]
+    agreements = form.cleaned_data["agreements"]
+    # The app's own list sent back unchanged stays the app's: in each session's language.
+    group.agreements = "" if agreements.splitlines() == default_agreements() else agreements
     group.save(update_fields=["agreements"])
     return redirect(_group_url(group, "agreements"))
 
