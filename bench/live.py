@@ -1289,14 +1289,16 @@ class Bench:
                 focus_incomplete += 1
         pause_last: list[float] = []
         pause_all: list[float] = []
+        pause_by_kind: dict[bool, list[float]] = {True: [], False: []}
         pause_incomplete = 0
-        for n, (_paused, sent) in enumerate(self.pause_changes):
+        for n, (paused, sent) in enumerate(self.pause_changes):
             times = stats.pause_recv.get(n)
             if not times:
                 pause_incomplete += 1
                 continue
             pause_all.extend(t - sent for t in times)
             pause_last.append(max(times) - sent)
+            pause_by_kind[paused].append(max(times) - sent)
             if len(times) < len(phones):
                 pause_incomplete += 1
         missed_pause = sum(1 for c in phones if c.paused)
@@ -1361,6 +1363,9 @@ class Bench:
             "pause_changes": len(self.pause_changes),
             "pause_p99_ms": ms(percentile(pause_last, 99)),
             "pause_delivery_p99_ms": ms(percentile(pause_all, 99)),
+            # The pause alone (a small message), and the resume (the whole room again).
+            "pause_only_p99_ms": ms(percentile(pause_by_kind[True], 99)),
+            "resume_p99_ms": ms(percentile(pause_by_kind[False], 99)),
             "pause_incomplete": pause_incomplete,
             "missed_pause": missed_pause,
             "answers_skipped_in_pause": self.skipped_in_pause,
