@@ -282,8 +282,9 @@ class Session(models.Model):
 
     @property
     def on_agreements(self) -> bool:
-        """Whether the projector shows the agreements instead of the question."""
-        return self.use_agreements and self.showing_agreements
+        """Whether the projector shows the agreements instead of the question
+        (never once the session has ended: then it thanks and shows support)."""
+        return self.use_agreements and self.showing_agreements and not self.has_ended
 
     @property
     def spaced_join_code(self) -> str:

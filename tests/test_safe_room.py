@@ -431,6 +431,19 @@ def test_support_shows_on_the_projector_and_every_phone_when_the_session_ends(wo
     assert "City helpline" in page
 
 
+def test_at_the_end_agreements_give_way_to_thanks_and_support(world):
+    session = agreeing(world)
+    world.group.support_contacts.create(name="City helpline", reach="0800 123 456")
+    session.close_for_joining()
+    _seq, projector = render_projector(session.pk)
+    assert "Before we start" not in projector
+    assert "City helpline" in projector
+    # A phone that never agreed is not asked now: it gets the thanks and support.
+    page = world.participant.get(f"/p/{session.public_id}/").content.decode()
+    assert "I agree, let’s start" not in page
+    assert "City helpline" in page
+
+
 def test_the_phones_support_page_lists_the_contacts_at_any_time(world):
     world.group.support_contacts.create(name="<b>Helpline</b>", reach="https://help.example.org")
     page = world.participant.get(f"/p/{world.session.public_id}/support/").content.decode()

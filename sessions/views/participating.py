@@ -253,7 +253,13 @@ def _phone_page(
         node.mine = my_dots.get(node.pk, 0)
     context.update(
         participant=participant,
-        must_agree=bool(session.use_agreements and participant and not participant.agreed_at),
+        # Before answering; once the session has ended, its thanks and support show instead.
+        must_agree=bool(
+            session.use_agreements
+            and not session.has_ended
+            and participant
+            and not participant.agreed_at
+        ),
         asked=_asked(session, form),
         full=True,
         mine=participant.causes.order_by("-id") if participant else [],
