@@ -189,6 +189,9 @@ def test_the_new_screens_have_no_axe_violations(browsing, room, audit, screensho
     page.locator("#id_reach").fill("javascript:alert(1)")
     page.get_by_role("button", name="Add the contact").click()
     expect(page.locator("#support .error")).to_contain_text("A link can only be")
+    # The page that says what is wrong opens at the form, with what was typed.
+    expect(page.locator("#support .error")).to_be_in_viewport()
+    expect(page.locator("#id_reach")).to_have_value("javascript:alert(1)")
     audit(page, "group, bad contact")
     screenshot(page, f"safe-group-{audit.size}.png")
 
