@@ -220,6 +220,16 @@ def test_the_new_screens_have_no_axe_violations(browsing, room, audit, screensho
     console.locator(".edit-approve summary").click()
     audit(console, "console, paused, agreements, edit and approve")
     screenshot(console, f"safe-console-{audit.size}.png")
+    # The name out, on the board, in one step; the notice's Undo takes both back.
+    console.locator(".edit-approve textarea").fill("My husband drinks")
+    console.get_by_role("button", name="Save and approve").click()
+    expect(console.locator("#notice")).to_contain_text("Edited and approved: “My husband drinks”.")
+    expect(console.locator("#ctree")).to_contain_text("My husband drinks")
+    expect(console.locator("#pending")).not_to_contain_text("Ali")
+    console.locator("#notice-undo").click()
+    expect(console.locator("#pending")).to_contain_text("My husband Ali drinks")
+    held = Cause.objects.get(session=session)
+    assert (held.state, held.text) == ("pending", "My husband Ali drinks")
 
     # The projector: agreements, paused (light and dark), the end with support.
     projector = browsing.context(sizes["projector"])
