@@ -4,10 +4,11 @@ Starts the real app server (uvicorn, production settings) on SQLite or
 PostgreSQL, creates a session with N participants, opens N phone streams and
 M projector streams with cheap raw-asyncio clients, then posts answers through
 the real participant endpoint at a fixed rate (open loop: every answer has a
-scheduled send time, whatever happened to the previous one) and asks
+scheduled send time, whatever happened to the previous one), asks
 "But why?" about the newest cause every few seconds through the facilitator's
-endpoint. Every client records when each cause first appears in its state, and
-when its phone shows the new question.
+endpoint, and pauses the room (then resumes it a second later) every ten
+seconds. Every client records when each cause first appears in its state, and
+when its phone shows the new question, the pause and the end of the pause.
 
     .venv/bin/python bench/live.py --clients 1000 --rate 5 --seconds 60 --pin
     .venv/bin/python bench/live.py --db postgres --processes 2 --clients 1000 --pin
@@ -18,14 +19,17 @@ Each run creates its own facilitator, group, open session and participants
 (bulk-created; cookies signed here with the server's SECRET_KEY). Answers go
 to POST /p/<id>/answers/ with CSRF, from the participants in turn (the answer
 rate limit is per participant); focus changes to the facilitator's
-POST /s/<id>/causes/<pk>/focus/. `--app-dir` serves another checkout (say a
-`git archive` of one commit) so that edits in the working tree don't change
-the code under test halfway through a series of runs.
+POST /s/<id>/causes/<pk>/focus/; pauses and resumes to POST
+/s/<id>/pause/ and /s/<id>/resume/ (phones send no answers while paused: the
+answers scheduled in a pause, and 0.3 s either side, are skipped).
+`--app-dir` serves another checkout (say a `git archive` of one commit) so
+that edits in the working tree don't change the code under test halfway
+through a series of runs.
 
 What counts:
 - latency: submit (the answer's scheduled send time) to the moment a client's
   state first contains the new cause; over all deliveries, and per cause the
-  last client to get it. Focus: per change, until every phone shows it.
+  last client to get it. Focus and pause: per change, until every phone shows it.
 - missed: causes posted that a client's final state lacks (summed over clients).
 - duplicated: a snapshot whose sequence number is not above what the client
   already has (on the same connection, or right after resuming with a cursor),
@@ -97,6 +101,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--pin", action="store_true", help="server on core 0, clients on core 1")
     parser.add_argument("--focus-every", type=float, default=5.0, help="seconds between focuses")
+    parser.add_argument(
+        "--pause-every", type=float, default=10.0, help="seconds between pauses (0: none)"
+    )
+    parser.add_argument(
+        "--pause-length", type=float, default=1.0, help="seconds before the room resumes"
+    )
     parser.add_argument("--port", type=int, default=8810, help="first server port")
     parser.add_argument(
         "--pg-url", default="postgres://postgres@127.0.0.1:5432/butwhy_bench", help="--db postgres"
@@ -489,6 +499,8 @@ PHONE_SHOWN = re.compile(rb'id="states"[^>]*data-shown="([^"]*)"')
 PHONE_FOCUS = re.compile(rb'id="prompt" [^>]*data-question="(\d*)"')
 PROJECTOR_CAUSE = re.compile(rb'id="cause-(\d+)"')
 PROJECTOR_FOCUS = re.compile(rb'is-focus"[^>]*>\s*<div class="cause" id="cause-(\d+)"')
+# The pause covers every screen: its region, without `hidden` while paused.
+PAUSE = re.compile(rb'id="pause"[^>]*>')
 
 
 @dataclass(eq=False)
@@ -496,6 +508,9 @@ class Snapshot:
     seq: int
     ids: frozenset[int]
     focus: int | None
+    # A paused room's message carries only the pause: `ids` and `focus` are
+    # then the client's from before (Client.on_snapshot).
+    paused: bool = False
 
 
 EMPTY = Snapshot(-1, frozenset(), None)
@@ -536,7 +551,9 @@ class Parser:
             ids = frozenset(int(x) for x in PROJECTOR_CAUSE.findall(html))
             focus_match = PROJECTOR_FOCUS.search(html)
         focus = int(focus_match.group(1)) if focus_match and focus_match.group(1) else None
-        snapshot = self.cache[block] = Snapshot(seq, ids, focus)
+        pause = PAUSE.search(html)
+        paused = pause is not None and b" hidden" not in pause.group()
+        snapshot = self.cache[block] = Snapshot(seq, ids, focus, paused)
         return snapshot
 
     def diff(self, old: Snapshot, new: Snapshot) -> tuple[frozenset[int], frozenset[int]]:
@@ -554,6 +571,8 @@ class Stats:
 
     recv: dict[int, array] = field(default_factory=dict)  # cause pk -> first-seen times
     focus_recv: dict[int, array] = field(default_factory=dict)  # focus pk -> phones' times
+    # The n-th pause or resume -> the phones' times (each phone sees them in order).
+    pause_recv: dict[int, array] = field(default_factory=dict)
     deliveries: int = 0
     dup_same_connection: int = 0
     dup_after_resume: int = 0
@@ -606,6 +625,8 @@ class Client:
         self.history: list[tuple[float, int]] = []
         self.hellos: list[tuple[float, int]] = []  # (time, last seq then)
         self.use_header = index % 2 == 1  # half resume with Last-Event-ID, half with ?last=
+        self.paused = False
+        self.pause_changes_seen = 0
 
     def request(self) -> bytes:
         path = self.path
@@ -683,6 +704,17 @@ class Client:
                 stats.dup_same_connection += 1
             return
         self.last_seq = snapshot.seq
+        if snapshot.paused != self.paused:
+            self.paused = snapshot.paused
+            if self.audience == "phone" and self.snapshot is not EMPTY:
+                times = stats.pause_recv.get(self.pause_changes_seen)
+                if times is None:
+                    times = stats.pause_recv[self.pause_changes_seen] = array("d")
+                times.append(at)
+            self.pause_changes_seen += 1
+        if snapshot.paused:
+            # Only the pause came: the room behind it is as it was.
+            snapshot = Snapshot(snapshot.seq, self.snapshot.ids, self.snapshot.focus, True)
         appeared, vanished = self.parser.diff(self.snapshot, snapshot)
         if self.snapshot is not EMPTY:
             for pk in appeared:
@@ -847,6 +879,10 @@ class Bench:
         self.post_retries = 0
         self.post_times: list[float] = []  # request sent -> response read
         self.focus_changes: list[tuple[int, float]] = []  # (cause pk, scheduled time)
+        self.pause_changes: list[tuple[bool, float]] = []  # (paused, scheduled time)
+        self.pause_windows: list[tuple[float, float]] = []
+        self.skipped_in_pause = 0
+        self.refused_in_pause = 0
         self.focus_pk: int | None = None
         self.idle_posters: list[Http] = []
         self.poster_index = 0
@@ -914,7 +950,11 @@ class Bench:
                 self.facilitator_http = http
             else:
                 self.idle_posters.append(http)
-            if status != 302:
+            if status == 409 and b"The room is taking a moment" in body:
+                # Sent just before the pause and answered just after: a phone
+                # keeps it and sends it when the room goes on; not an error.
+                self.refused_in_pause += 1
+            elif status != 302:
                 self.stats.error(f"POST {path} answered {status}: {body[:200]!r}")
             self.post_times.append(now() - sent)
             return status, sent
@@ -949,7 +989,7 @@ class Bench:
         status, sent = await self.post(
             f"/p/{self.setup.public_id}/answers/", {"text": text, "parent": parent}, author
         )
-        if status == 0:
+        if status in {0, 409}:
             self.submitted.pop(text, None)
         elif sent - scheduled > 0.1:
             # Retried while the server restarted: counts from the attempt that got through.
@@ -965,13 +1005,26 @@ class Bench:
         await self.post(f"/s/{self.setup.public_id}/causes/{pk}/focus/", {}, "facilitator")
         self.focus_pk = pk
 
+    async def pause(self, paused: bool, scheduled: float) -> None:
+        """Pause the room, or resume it: every phone shows the change."""
+        self.pause_changes.append((paused, scheduled))
+        step = "pause" if paused else "resume"
+        await self.post(f"/s/{self.setup.public_id}/{step}/", {}, "facilitator")
+
     async def schedule(self, start: float) -> None:
-        """Open loop: every answer and focus change has its own send time."""
+        """Open loop: every answer, focus change and pause has its own send time."""
         tasks = []
-        total = int(self.args.seconds * self.args.rate)
-        focuses = int(self.args.seconds / self.args.focus_every) if self.args.focus_every else 0
-        plan = [(start + n / self.args.rate, "answer", n) for n in range(total)]
-        plan += [(start + (k + 0.5) * self.args.focus_every, "focus", k) for k in range(focuses)]
+        args = self.args
+        total = int(args.seconds * args.rate)
+        focuses = int(args.seconds / args.focus_every) if args.focus_every else 0
+        plan = [(start + n / args.rate, "answer", n) for n in range(total)]
+        plan += [(start + (k + 0.5) * args.focus_every, "focus", k) for k in range(focuses)]
+        pauses = int(args.seconds / args.pause_every) if args.pause_every else 0
+        for k in range(pauses):
+            at = start + (k + 0.8) * args.pause_every
+            plan += [(at, "pause", 1), (at + args.pause_length, "pause", 0)]
+            # Phones send nothing while paused (the Send button is gone).
+            self.pause_windows.append((at - 0.3, at + args.pause_length + 0.3))
         plan.sort()
         churners = round(self.args.churn * len(self.clients))
         phones = [c for c in self.clients if c.audience == "phone"]
@@ -979,10 +1032,15 @@ class Bench:
             delay = at - now()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if kind == "answer":
+            if kind == "answer" and any(a <= at <= b for a, b in self.pause_windows):
+                self.skipped_in_pause += 1
+            elif kind == "answer":
                 tasks.append(asyncio.create_task(self.answer(n, at)))
                 for client in random.sample(phones, min(churners, len(phones))):
                     client.drop()
+            elif kind == "pause":
+                # In order: a resume never overtakes its pause.
+                await self.pause(bool(n), at)
             else:
                 tasks.append(asyncio.create_task(self.focus(at)))
         await asyncio.gather(*tasks)
@@ -1164,7 +1222,11 @@ class Bench:
         if restart is not None:
             await restart
         posted_until = now()
-        say(args, f"posted {len(self.submitted)} answers, {len(self.focus_changes)} focus changes")
+        say(
+            args,
+            f"posted {len(self.submitted)} answers, {len(self.focus_changes)} focus changes, "
+            f"{len(self.pause_changes)} pauses and resumes",
+        )
 
         # Wait until every client has every cause (or --settle runs out).
         loop = asyncio.get_running_loop()
@@ -1225,6 +1287,21 @@ class Bench:
             focus_last.append(max(times) - sent)
             if len(times) < len(phones):
                 focus_incomplete += 1
+        pause_last: list[float] = []
+        pause_all: list[float] = []
+        pause_by_kind: dict[bool, list[float]] = {True: [], False: []}
+        pause_incomplete = 0
+        for n, (paused, sent) in enumerate(self.pause_changes):
+            times = stats.pause_recv.get(n)
+            if not times:
+                pause_incomplete += 1
+                continue
+            pause_all.extend(t - sent for t in times)
+            pause_last.append(max(times) - sent)
+            pause_by_kind[paused].append(max(times) - sent)
+            if len(times) < len(phones):
+                pause_incomplete += 1
+        missed_pause = sum(1 for c in phones if c.paused)
         missed = sum(len(want - c.snapshot.ids) for c in self.clients)
         missed_focus = sum(1 for c in phones if c.snapshot.focus != focus)
         clients_missing = sum(1 for c in self.clients if not want <= c.snapshot.ids)
@@ -1283,6 +1360,16 @@ class Bench:
             "clients_missing": clients_missing,
             "missed_focus": missed_focus,
             "focus_incomplete": focus_incomplete,
+            "pause_changes": len(self.pause_changes),
+            "pause_p99_ms": ms(percentile(pause_last, 99)),
+            "pause_delivery_p99_ms": ms(percentile(pause_all, 99)),
+            # The pause alone (a small message), and the resume (the whole room again).
+            "pause_only_p99_ms": ms(percentile(pause_by_kind[True], 99)),
+            "resume_p99_ms": ms(percentile(pause_by_kind[False], 99)),
+            "pause_incomplete": pause_incomplete,
+            "missed_pause": missed_pause,
+            "answers_skipped_in_pause": self.skipped_in_pause,
+            "answers_refused_in_pause": self.refused_in_pause,
             "duplicated": duplicated,
             "dup_same_connection": stats.dup_same_connection,
             "dup_after_resume": stats.dup_after_resume,

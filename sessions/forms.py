@@ -10,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from sessions import joincodes, text
 from sessions.models import (
     ACTOR_MAX_LENGTH,
+    AGREEMENT_MAX_LENGTH,
+    AGREEMENTS_MAX,
+    AGREEMENTS_MAX_LENGTH,
+    CONTACT_HOURS_MAX_LENGTH,
+    CONTACT_NAME_MAX_LENGTH,
+    CONTACT_REACH_MAX_LENGTH,
     MAX_DOTS,
     NOTES_MAX_LENGTH,
     OWNER_MAX_LENGTH,
@@ -18,6 +24,7 @@ from sessions.models import (
     Group,
     Membership,
     Session,
+    SupportContact,
 )
 
 SUBMISSION_KEY = re.compile(r"\A[A-Za-z0-9_-]{8,40}\Z")
@@ -84,6 +91,7 @@ ASKED_SETTINGS = [
     "moderation",
     "filter_words",
     "phone_tree",
+    "use_agreements",
     "max_participants",
 ]
 
@@ -108,6 +116,8 @@ class SessionForm(forms.ModelForm):
 
     def __init__(self, *args, group: Group, **kwargs):
         super().__init__(*args, **kwargs)
+        # A new session opens with the agreements unless the facilitator says not.
+        self.fields["use_agreements"].initial = self.initial.get("use_agreements", True)
         follows = self.fields["follows"]
         assert isinstance(follows, SessionChoiceField)
         follows.queryset = group.sessions.all()
@@ -120,6 +130,9 @@ class SessionForm(forms.ModelForm):
             "max_participants": _("Most people who can join"),
             "filter_words": _("Hold answers with insults or personal details for my approval"),
             "phone_tree": _("Phones can see everyone's answers (the whole tree)"),
+            "use_agreements": _(
+                "Open with the group agreements (on the projector, and each phone agrees)"
+            ),
             "kind": _("We look at"),
             "language": _("Language"),
             "names": _("Names"),
@@ -436,3 +449,88 @@ class CopySessionForm(forms.Form):
         group.queryset = Group.objects.filter(
             memberships__user=user, memberships__role=Membership.Role.FACILITATOR
         )
+
+
+class AgreementsForm(forms.Form):
+    """A group's own agreements: one a line, a few short lines."""
+
+    agreements = TypedText(
+        max_length=AGREEMENTS_MAX_LENGTH,
+        multiline=True,
+        label=_("Our agreements, one a line"),
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
+        error_messages={
+            "required": _("Write at least one agreement, or go back to the default list."),
+            "max_length": _(
+                "Please keep the agreements to %(limit_value)d characters (this has "
+                "%(show_value)d)."
+            ),
+        },
+    )
+
+    def clean_agreements(self) -> str:
+        lines = [line for line in self.cleaned_data["agreements"].splitlines() if line]
+        if len(lines) > AGREEMENTS_MAX:
+            raise forms.ValidationError(
+                _("Please keep to %(most)d agreements (this has %(count)d)."),
+                params={"most": AGREEMENTS_MAX, "count": len(lines)},
+            )
+        for line in lines:
+            if len(line) > AGREEMENT_MAX_LENGTH:
+                raise forms.ValidationError(
+                    _(
+                        "Please keep each agreement to %(most)d characters: "
+                        "“%(line)s…” has %(count)d."
+                    ),
+                    params={"most": AGREEMENT_MAX_LENGTH, "line": line[:40], "count": len(line)},
+                )
+        # Blank lines between agreements go: one agreement a line.
+        return "\n".join(lines)
+
+
+# A link a contact may carry: a web page or a phone call, nothing else
+# (no javascript:, data:, file:).
+SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*):")
+SAFE_SCHEMES = {"http", "https", "tel"}
+UNSAFE_SCHEMES = {"javascript", "vbscript", "data", "file", "blob"}
+
+
+class SupportContactForm(forms.ModelForm):
+    name = TypedText(
+        max_length=CONTACT_NAME_MAX_LENGTH,
+        label=_("Name (for example a local helpline)"),
+        widget=forms.TextInput({"dir": "auto"}),
+    )
+    reach = TypedText(
+        max_length=CONTACT_REACH_MAX_LENGTH,
+        label=_("Phone number, address or web address"),
+        widget=forms.TextInput({"dir": "auto"}),
+    )
+    hours = TypedText(
+        max_length=CONTACT_HOURS_MAX_LENGTH,
+        required=False,
+        label=_("When it is open"),
+        widget=forms.TextInput({"dir": "auto"}),
+    )
+
+    class Meta:
+        model = SupportContact
+        fields = ["name", "reach", "hours"]
+
+    def clean_reach(self) -> str:
+        reach = self.cleaned_data["reach"]
+        scheme = SCHEME.match(reach)
+        name = scheme.group(1).lower() if scheme else ""
+        # "Phone: 0800 123" is text; "javascript:…" and "mailto:x" are links we refuse.
+        if name in UNSAFE_SCHEMES or (scheme and not re.match(r"\A\w+:\s", reach)):
+            if name not in SAFE_SCHEMES:
+                raise forms.ValidationError(
+                    _("A link can only be a web address (http or https) or a phone number (tel:).")
+                )
+            if name in {"http", "https"} and not re.match(r"(?i)\Ahttps?://[^\s/]+", reach):
+                raise forms.ValidationError(_("This web address is not complete."))
+        return reach
+
+
+class EditApproveForm(EditCauseForm):
+    """Take a name out of a held answer and put it on the board, in one step."""

@@ -8,6 +8,7 @@ commit order, and live streams (live.py) can trust the numbers as cursors.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,25 @@ MAX_DOTS = 20
 ACTOR_MAX_LENGTH = 120
 OWNER_MAX_LENGTH = 120
 NOTES_MAX_LENGTH = 2000
+# Group agreements: a few short lines, one agreement a line.
+AGREEMENTS_MAX = 12
+AGREEMENT_MAX_LENGTH = 200
+AGREEMENTS_MAX_LENGTH = AGREEMENTS_MAX * (AGREEMENT_MAX_LENGTH + 1)
+# Support contacts: a group keeps a handful.
+SUPPORT_CONTACTS_MAX = 10
+CONTACT_NAME_MAX_LENGTH = 120
+CONTACT_REACH_MAX_LENGTH = 200
+CONTACT_HOURS_MAX_LENGTH = 120
+
+
+def default_agreements() -> list[str]:
+    """The agreements the app ships, in the active language."""
+    return [
+        str(_("What is said here stays here.")),
+        str(_("We talk about situations, not about named people.")),
+        str(_("Anyone can pass, and anyone can ask for a pause.")),
+        str(_("We listen to each other, one at a time.")),
+    ]
 
 
 class Refused(Exception):
@@ -53,6 +73,9 @@ class Refused(Exception):
 class Group(models.Model):
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     name = models.CharField(max_length=120)
+    # The group's own agreements, one a line; empty: the app's default list
+    # (default_agreements), in each session's language. New sessions copy it.
+    agreements = models.TextField(max_length=AGREEMENTS_MAX_LENGTH, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="butwhy_groups"
@@ -63,6 +86,11 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def agreement_lines(self) -> list[str]:
+        """The group's own agreements, or the default list in the active language."""
+        return self.agreements.splitlines() or default_agreements()
 
     def role_of(self, user) -> str | None:
         """The user's role in this group, or None. Runs a query."""
@@ -320,6 +348,16 @@ class Session(models.Model):
     filter_words = models.BooleanField(default=False)
     # Phones can open the whole tree ("See everyone's answers"); off, they see only the question.
     phone_tree = models.BooleanField(default=True)
+    # The session opens with the group agreements: the projector shows them
+    # until the facilitator starts, and each phone agrees before answering.
+    use_agreements = models.BooleanField(default=False)
+    # The agreements, copied from the group when the session is made; empty:
+    # the default list, in the session's language.
+    agreements = models.TextField(max_length=AGREEMENTS_MAX_LENGTH, blank=True, default="")
+    showing_agreements = models.BooleanField(default=True)
+    # The facilitator paused the room: every screen shows a calm message and
+    # phones send nothing until the room goes on.
+    paused = models.BooleanField(default=False)
     # The most phones that may join; None: no limit.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
     # Set while the session is open for joining; cleared when it closes, so a
@@ -396,6 +434,24 @@ class Session(models.Model):
         return self.join_code is not None
 
     @property
+    def has_ended(self) -> bool:
+        """Whether the session is over for the room: phones and the projector
+        then show the group's support contacts. Here: no longer open."""
+        return not self.is_open
+
+    @property
+    def agreement_lines(self) -> list[str]:
+        """The agreements this session opens with (the default list, in the active
+        language, if it has none of its own)."""
+        return self.agreements.splitlines() or default_agreements()
+
+    @property
+    def on_agreements(self) -> bool:
+        """Whether the projector shows the agreements instead of the question
+        (never once the session has ended: then it thanks and shows support)."""
+        return self.use_agreements and self.showing_agreements and not self.has_ended
+
+    @property
     def spaced_join_code(self) -> str:
         return joincodes.spaced(self.join_code or "")
 
@@ -459,6 +515,27 @@ class Session(models.Model):
             for name, value in fields.items():
                 setattr(self, name, value)
             self.record(kind, **data)
+
+    def pause(self, paused: bool = True) -> None:
+        """Pause the room (every screen shows a calm message, phones send nothing),
+        or go on exactly where it was."""
+        self._set("pause" if paused else "resume", {"paused": paused})
+
+    def show_agreements(self, showing: bool) -> None:
+        """The projector shows the agreements, or (False) the question: the start."""
+        if not self.use_agreements:
+            raise Refused(_("This session does not open with agreements."), status=409)
+        self._set("agreements", {"showing_agreements": showing})
+
+    def refuse_participant(self, participant: Participant) -> None:
+        """Raise if a phone may not send anything now: paused, or not agreed yet.
+
+        `self` should be fresh from lock().
+        """
+        if self.paused:
+            raise Refused(PAUSED, status=409)
+        if self.use_agreements and participant.agreed_at is None:
+            raise Refused(AGREE_FIRST, status=409)
 
     def set_moderation(self, moderation: str, filter_words: bool) -> None:
         fields = {"moderation": moderation, "filter_words": filter_words}
@@ -526,6 +603,7 @@ class Session(models.Model):
         """
         with transaction.atomic():
             session = self.lock()
+            session.refuse_participant(participant)
             if not session.voting_open:
                 raise Refused(_("Voting is not open right now."), status=409)
             cause = Cause.objects.filter(pk=cause_id, session_id=self.pk).first()
@@ -592,6 +670,7 @@ class Session(models.Model):
             if author is not None:
                 if not session.join_code:
                     raise Refused(_("This session is closed: ideas can no longer be sent."), 409)
+                session.refuse_participant(author)
                 if session.phase != Session.Phase.ACT:
                     raise Refused(_("The group is not collecting actions right now."), 409)
             if not cause_ids:
@@ -655,6 +734,8 @@ class Session(models.Model):
                     return earlier
             if author is not None and not session.join_code:
                 raise Refused(_("This session is closed: answers can no longer be sent."), 409)
+            if author is not None:
+                session.refuse_participant(author)
             if parent_id is not None:
                 parent = Cause.objects.filter(pk=parent_id, session_id=self.pk).first()
                 if parent is None:
@@ -785,6 +866,8 @@ class Participant(models.Model):
     key = models.CharField(max_length=40, unique=True, default=new_participant_key, editable=False)
     name = models.CharField(max_length=60, blank=True)
     joined_at = models.DateTimeField(default=timezone.now)
+    # When this phone agreed to the group agreements (asked once, not again).
+    agreed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["joined_at"]
@@ -811,6 +894,12 @@ class Participant(models.Model):
             session.record("joined")
             return participant
 
+
+PAUSED = _(
+    "The room is taking a moment. Your words are kept on this phone: "
+    "send them when the room goes on."
+)
+AGREE_FIRST = _("Please read the group agreements and agree first. Your words are kept.")
 
 NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
 
@@ -1012,6 +1101,21 @@ class Cause(models.Model):
 
     def edit(self, text: str, was: str | None = None) -> Event:
         return reword(self, "edit", text, was)
+
+    def edit_and_approve(self, text: str, was: str | None = None) -> Event:
+        """New wording for a held answer (a name taken out, say), and on the board:
+        one step, and one undo puts back both."""
+
+        def change(cause: Cause, session: Session) -> None:
+            if cause.state != self.State.PENDING:
+                raise Refused(_("Someone changed this cause already. Look again."), status=409)
+            if was is not None and cause.text != was:
+                raise Refused(self.EDITED_MEANWHILE, status=409)
+            cause.text = text
+            cause.state = self.State.VISIBLE
+            cause.save(update_fields=["text", "state"])
+
+        return moderate(self, "edit_approve", change)
 
     def merge_into(self, target: Cause) -> Event:
         """Fold this duplicate into `target`: its children follow it there."""
@@ -1444,6 +1548,35 @@ class ActionLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_id} → {self.cause_id}"
+
+
+class SupportContact(models.Model):
+    """Where to get support after a session: a helpline, a counsellor."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="support_contacts")
+    name = models.CharField(max_length=CONTACT_NAME_MAX_LENGTH)
+    # A phone number, an address, or a link (http, https or tel: only; forms.py).
+    reach = models.CharField(max_length=CONTACT_REACH_MAX_LENGTH)
+    hours = models.CharField(max_length=CONTACT_HOURS_MAX_LENGTH, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def href(self) -> str:
+        """A link for `reach`: itself if it is http(s) or tel:, tel: for a phone
+        number, "" for an address."""
+        reach = self.reach.strip()
+        if re.match(r"(?i)https?://", reach):
+            return reach
+        if re.match(r"(?i)tel:", reach):
+            return "tel:" + re.sub(r"[^\d+]", "", reach[4:])
+        if re.fullmatch(r"\+?[\d\s().-]{3,}", reach) and sum(c.isdigit() for c in reach) >= 3:
+            return "tel:" + re.sub(r"[^\d+]", "", reach)
+        return ""
 
 
 class Event(models.Model):

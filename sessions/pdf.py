@@ -117,7 +117,7 @@ class PlanAction:
 
 
 def summary(session: Session) -> dict:
-    """Everything the summary shows, read at once: five queries, whatever the size.
+    """Everything the summary shows, read at once: six queries, whatever the size.
 
     Only what is on the board prints: hidden, rejected, pending, merged and
     withdrawn causes and actions stay out (the JSON export has them all).
@@ -162,6 +162,8 @@ def summary(session: Session) -> dict:
         if session.names != Session.Names.ANONYMOUS
         else [],
         "voted": any(item.dots for item in items),
+        # Where to get support, printed for everyone to take home.
+        "support": list(session.group.support_contacts.all()),
         # Laid out when the page renders, in the session's language.
         "diagram": partial(page_diagram, built.roots, bool(dots)),
     }

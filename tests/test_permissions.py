@@ -21,6 +21,8 @@ REDIRECTS = {
     "login": "/accounts/login/?next={url}",
     "console": "/s/{session}/console/",
     "group": "/g/{group}/",
+    "group agreements": "/g/{group}/#agreements",
+    "group support": "/g/{group}/#support",
     "join": "/join/{code}/",
     "phone": "/p/{session}/",
     "invitations": "/g/{group}/invitations/",
@@ -103,6 +105,7 @@ PAGES = {
     "/healthz": {persona: 200 for persona in PERSONAS},
     "/join/{code}/": {persona: 200 for persona in PERSONAS} | {"participant": "phone"},
     "/p/{session}/": PHONE_PAGE,
+    "/p/{session}/support/": PHONE_PAGE,
 }
 
 
@@ -194,6 +197,16 @@ POST_ONLY = [
     "/s/{session}/causes/{cause}/move/",
     "/p/{session}/answers/",
     "/p/{session}/answers/{cause}/withdraw/",
+    "/g/{group}/agreements/",
+    "/g/{group}/agreements/default/",
+    "/g/{group}/support/",
+    "/g/{group}/support/{contact}/remove/",
+    "/s/{session}/pause/",
+    "/s/{session}/resume/",
+    "/s/{session}/agreements/start/",
+    "/s/{session}/agreements/show/",
+    "/s/{session}/causes/{cause}/edit-approve/",
+    "/p/{session}/agree/",
 ]
 
 
@@ -202,6 +215,7 @@ def test_actions_refuse_get_with_405(world, template):
     cause = make_cause(world.session, state=Cause.State.PENDING, author=world.me)
     action = make_agreed_action(world.session)
     invitation = Invitation.invite(world.group, "organizer", world.facilitator_user)
+    contact = world.group.support_contacts.create(name="Helpline", reach="0800")
     url = template.format(
         group=world.group.public_id,
         session=world.session.public_id,
@@ -209,6 +223,7 @@ def test_actions_refuse_get_with_405(world, template):
         action=action.pk,
         member=Membership.objects.get(group=world.group, user__username="olga").pk,
         invitation=invitation.pk,
+        contact=contact.pk,
     )
     # The method is checked before who is asking: the same for everyone.
     for persona in ["anonymous", "participant", "facilitator"]:
@@ -433,6 +448,118 @@ def test_a_new_session_without_a_title_is_refused_with_its_messages(world):
     assert not world.group.sessions.exclude(pk=world.session.pk).exists()
 
 
+# A safe room: the group's agreements (facilitators) and support contacts
+# (facilitators and organizers), on the group page.
+
+AGREEMENTS_ACTION = {
+    **FACILITATOR_ACTION,
+    "facilitator": "group agreements",
+    "co_facilitator": "group agreements",
+}
+SUPPORT_ACTION = {
+    **FACILITATOR_ACTION,
+    "facilitator": "group support",
+    "co_facilitator": "group support",
+    "organizer": "group support",
+}
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(AGREEMENTS_ACTION))
+def test_only_the_groups_facilitators_write_its_agreements(world, persona, expected):
+    url = f"/g/{world.group.public_id}/agreements/"
+    response = world.as_(persona).post(url, {"agreements": "We listen"})
+    assert_outcome(response, expected, world, url)
+    world.group.refresh_from_db()
+    assert (world.group.agreements == "We listen") == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(AGREEMENTS_ACTION))
+def test_only_the_groups_facilitators_go_back_to_the_default_agreements(world, persona, expected):
+    Group.objects.filter(pk=world.group.pk).update(agreements="Ours")
+    url = f"/g/{world.group.public_id}/agreements/default/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.group.refresh_from_db()
+    assert (world.group.agreements == "") == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(SUPPORT_ACTION))
+def test_facilitators_and_organizers_add_support_contacts(world, persona, expected):
+    url = f"/g/{world.group.public_id}/support/"
+    response = world.as_(persona).post(url, {"name": "Helpline", "reach": "0800 123"})
+    assert_outcome(response, expected, world, url)
+    added = world.group.support_contacts.filter(name="Helpline").exists()
+    assert added == (persona in {*FACILITATORS, "organizer"})
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(SUPPORT_ACTION))
+def test_facilitators_and_organizers_remove_support_contacts(world, persona, expected):
+    contact = world.group.support_contacts.create(name="Helpline", reach="0800 123")
+    url = f"/g/{world.group.public_id}/support/{contact.pk}/remove/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    kept = world.group.support_contacts.filter(pk=contact.pk).exists()
+    assert kept == (persona not in {*FACILITATORS, "organizer"})
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_pause_the_room(world, persona, expected):
+    url = f"/s/{world.session.public_id}/pause/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert world.session.paused == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_resume_the_room(world, persona, expected):
+    world.session.pause()
+    url = f"/s/{world.session.public_id}/resume/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert world.session.paused == (persona not in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+@pytest.mark.parametrize(("step", "showing"), [("start", False), ("show", True)])
+def test_only_facilitators_move_from_the_agreements_to_the_questions(
+    world, persona, expected, step, showing
+):
+    Session.objects.filter(pk=world.session.pk).update(
+        use_agreements=True, showing_agreements=not showing
+    )
+    url = f"/s/{world.session.public_id}/agreements/{step}/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert (world.session.showing_agreements == showing) == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_edit_and_approve_a_held_answer(world, persona, expected):
+    cause = make_cause(world.session, "My husband Ali drinks", state=Cause.State.PENDING)
+    url = f"/s/{world.session.public_id}/causes/{cause.pk}/edit-approve/"
+    response = world.as_(persona).post(url, {"text": "My husband drinks"})
+    assert_outcome(response, expected, world, url)
+    cause.refresh_from_db()
+    done = (cause.state, cause.text) == (Cause.State.VISIBLE, "My husband drinks")
+    assert done == (persona in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(PHONE_ACTION))
+def test_only_the_joined_phone_agrees(world, persona, expected):
+    Session.objects.filter(pk=world.session.pk).update(use_agreements=True)
+    url = f"/p/{world.session.public_id}/agree/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.me.refresh_from_db()
+    assert (world.me.agreed_at is not None) == (persona == "participant")
+    assert not Participant.objects.filter(
+        session=world.other_session, agreed_at__isnull=False
+    ).exists()
+
+
 # Facilitating: each action changes the database for facilitators only.
 
 
@@ -626,6 +753,7 @@ FOREIGN_CAUSE_ACTIONS = [
     ("edit", Cause.State.VISIBLE, {"text": "Taken over"}),
     ("merge", Cause.State.VISIBLE, {"target": "a cause of this session"}),
     ("move", Cause.State.VISIBLE, {"target": ""}),
+    ("edit-approve", Cause.State.PENDING, {"text": "Taken over"}),
 ]
 
 
@@ -721,6 +849,7 @@ SESSION_PAGES = [
     ("facilitator", "/s/{session}/present/"),
     ("facilitator", "/s/{session}/causes/{cause}/"),
     ("participant", "/p/{session}/"),
+    ("participant", "/p/{session}/support/"),
     ("anonymous", "/join/{code}/"),
 ]
 

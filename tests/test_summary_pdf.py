@@ -355,13 +355,13 @@ def test_the_pdf_renders_off_the_event_loop_and_leaves_sync_views_free(world, mo
     assert response.content.startswith(b"%PDF")
 
 
-def test_the_summary_is_read_in_five_queries_and_rendered_without_any(
+def test_the_summary_is_read_in_six_queries_and_rendered_without_any(
     world, django_assert_num_queries
 ):
     # The render runs in a worker thread: it must not open a connection there.
     build(world.session)
     session = Session.objects.select_related("group").get(pk=world.session.pk)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         context = pdf.summary(session)
     with django_assert_num_queries(0):
         pdf.render_html(context, "A4")

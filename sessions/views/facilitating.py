@@ -24,6 +24,7 @@ from sessions.forms import (
     BoardForm,
     CauseChoiceForm,
     CauseForm,
+    EditApproveForm,
     EditCauseForm,
     MergeCauseForm,
     ModerationForm,
@@ -44,6 +45,7 @@ UNDO_LABELS = {
     "merge": _("merging"),
     "move": _("moving"),
     "tag": _("tagging"),
+    "edit_approve": _("editing and approving"),
     "action_approve": _("approving"),
     "action_reject": _("rejecting"),
     "action_hide": _("hiding"),
@@ -60,6 +62,7 @@ NOTICES = {
     "hide": _("Hidden: “%(text)s”."),
     "unhide": _("Back on the board: “%(text)s”."),
     "edit": _("Reworded: “%(text)s”."),
+    "edit_approve": _("Edited and approved: “%(text)s”."),
     "merge": _("Merged “%(text)s” into “%(target)s”."),
     "move": _("Moved “%(text)s” under “%(target)s”."),
     "move_top": _("Moved “%(text)s” to the top, under the situation."),
@@ -70,14 +73,14 @@ NOTICES = {
 }
 # Where the notice shows on a laptop: beside the pane the action came from
 # (actions, and the approval queue, are in the work pane).
-QUEUE_KINDS = {"approve", "reject"}
+QUEUE_KINDS = {"approve", "reject", "edit_approve"}
 
 TIMER_CHOICES = [1, 2, 3, 5, 10, 15]
 # The console's regions that an htmx answer replaces (by id, hx-select-oob).
 REGIONS = ",".join(
     f"#{region}"
     for region in (
-        *("flash", "notice", "cause-panel", "phase", "add", "add-action"),
+        *("flash", "notice", "cause-panel", "room", "phase", "add", "add-action"),
         *("status", "cquestion", "pending", "reflect", "acts", "ctree"),
     )
 )
@@ -245,11 +248,14 @@ def _console(
     refresh: tuple[str, ...] = (),
     status: int = 200,
     notice: Event | None = None,
+    held_form: tuple[int, EditApproveForm] | None = None,
 ) -> HttpResponse:
     """The console page, or (htmx) its live regions plus the forms named in `refresh`,
-    and the notice of what the facilitator just changed."""
+    and the notice of what the facilitator just changed. `held_form`: a held
+    answer's "Edit and approve" form sent back with what was typed."""
     context = console_context(session)
     context.update(
+        held_form=held_form,
         error=error,
         add_form=add_form or CauseForm(),
         action_form=action_form or ActionForm(),
@@ -319,6 +325,36 @@ def close_session(request, session_id):
 
 @require_POST
 @login_required
+def pause(request, session_id):
+    """Pause the room: every screen shows a calm message; phones keep what is typed."""
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.pause(True))
+
+
+@require_POST
+@login_required
+def resume(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.pause(False))
+
+
+@require_POST
+@login_required
+def start_questions(request, session_id):
+    """From the agreements on the projector to the first question."""
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.show_agreements(False))
+
+
+@require_POST
+@login_required
+def show_agreements(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.show_agreements(True))
+
+
+@require_POST
+@login_required
 def set_moderation(request, session_id):
     session = session_for_facilitator(request, session_id)
     form = ModerationForm(request.POST)
@@ -377,6 +413,26 @@ def approve(request, session_id, cause_id):
 def reject(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _cause(session, cause_id).reject)
+
+
+@require_POST
+@login_required
+def edit_approve(request, session_id, cause_id):
+    """A held answer, reworded (a name taken out) and approved in one undoable step."""
+    session = session_for_facilitator(request, session_id)
+    cause = _cause(session, cause_id)
+    form = EditApproveForm(request.POST)
+    if not form.is_valid():
+        return _console(
+            request, session, error=_form_error(form), status=400, held_form=(cause.pk, form)
+        )
+    was = form.cleaned_data["was"] if "was" in request.POST else None
+    return _respond(
+        request,
+        session,
+        lambda: cause.edit_and_approve(form.cleaned_data["text"], was=was),
+        refused={"held_form": (cause.pk, form)},
+    )
 
 
 @require_POST

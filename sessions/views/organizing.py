@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
@@ -27,14 +28,24 @@ from django_htmx.http import reswap, retarget
 from sessions import export, live, pdf, ratelimits
 from sessions.forms import (
     ASKED_SETTINGS,
+    AgreementsForm,
     CopySessionForm,
     FollowUpForm,
     GroupForm,
     JoinCodeForm,
     MemberForm,
     SessionForm,
+    SupportContactForm,
 )
-from sessions.models import Action, Membership, Refused, Session
+from sessions.models import (
+    SUPPORT_CONTACTS_MAX,
+    Action,
+    Membership,
+    Refused,
+    Session,
+    SupportContact,
+    default_agreements,
+)
 from sessions.permissions import (
     group_for_facilitator,
     group_for_member,
@@ -185,9 +196,20 @@ def _actions(group, failed=None) -> dict:
 
 
 def group_page(
-    request, group, role, *, member_form=None, error="", status=200, failed=None, action_error=""
+    request,
+    group,
+    role,
+    *,
+    member_form=None,
+    error="",
+    status=200,
+    failed=None,
+    action_error="",
+    agreements_form=None,
+    contact_form=None,
+    contact_error="",
 ):
-    """The group's page. Four queries, however many sessions and actions it has."""
+    """The group's page. Five queries, however many sessions and actions it has."""
     sessions = group.sessions.select_related("follows")
     members = group.memberships.select_related("user").order_by("user__username")
     return render(
@@ -202,6 +224,11 @@ def group_page(
             "error": error,
             **_actions(group, failed),
             "action_error": action_error,
+            "agreements_form": agreements_form
+            or AgreementsForm(initial={"agreements": "\n".join(group.agreement_lines)}),
+            "contacts": list(group.support_contacts.all()),
+            "contact_form": contact_form or SupportContactForm(),
+            "contact_error": contact_error,
         },
         status=status,
     )
@@ -255,6 +282,70 @@ def action_follow_up(request, group_id, action_id):
         response = render(request, "sessions/group.html#actions", context)
         return reswap(retarget(response, "#actions"), "outerHTML")
     return redirect("group", group.public_id)
+
+
+# A safe room: the group's agreements (its facilitators) and where to get
+# support after a session (its facilitators and organizers).
+
+
+@require_POST
+@login_required
+def group_agreements(request, group_id):
+    group = group_for_facilitator(request, group_id)
+    form = AgreementsForm(request.POST)
+    if not form.is_valid():
+        role = Membership.Role.FACILITATOR
+        return group_page(request, group, role, agreements_form=form, status=400)
+    agreements = form.cleaned_data["agreements"]
+    # The app's own list sent back unchanged stays the app's: in each session's language.
+    group.agreements = "" if agreements.splitlines() == default_agreements() else agreements
+    group.save(update_fields=["agreements"])
+    return redirect(_group_url(group, "agreements"))
+
+
+@require_POST
+@login_required
+def group_agreements_default(request, group_id):
+    """Back to the app's own list, in each session's language."""
+    group = group_for_facilitator(request, group_id)
+    group.agreements = ""
+    group.save(update_fields=["agreements"])
+    return redirect(_group_url(group, "agreements"))
+
+
+TOO_MANY_CONTACTS = gettext_lazy(
+    "A group keeps at most %(most)d support contacts. Remove one before adding another."
+)
+
+
+@require_POST
+@login_required
+def support_add(request, group_id):
+    group, role = group_for_member(request, group_id)
+    form = SupportContactForm(request.POST)
+    if not form.is_valid():
+        return group_page(request, group, role, contact_form=form, status=400)
+    if group.support_contacts.count() >= SUPPORT_CONTACTS_MAX:
+        message = TOO_MANY_CONTACTS % {"most": SUPPORT_CONTACTS_MAX}
+        return group_page(
+            request, group, role, contact_form=form, contact_error=message, status=409
+        )
+    contact = form.save(commit=False)
+    contact.group = group
+    contact.save()
+    return redirect(_group_url(group, "support"))
+
+
+@require_POST
+@login_required
+def support_remove(request, group_id, contact_id):
+    group, _role = group_for_member(request, group_id)
+    get_object_or_404(SupportContact, pk=contact_id, group=group).delete()
+    return redirect(_group_url(group, "support"))
+
+
+def _group_url(group, part: str) -> str:
+    return f"{reverse('group', args=[group.public_id])}#{part}"
 
 
 # Organizers look and print; facilitators act, and only they manage the
@@ -371,6 +462,8 @@ def session_create(request, group_id):
         session: Session = form.save(commit=False)
         session.group = group
         session.created_by = request.user
+        # The group's agreements as they are today: later edits change new sessions only.
+        session.agreements = group.agreements
         if session.follows is not None:
             session.phase = Session.Phase.REVIEW
             for field in UNASKED_SETTINGS:
@@ -412,6 +505,8 @@ def session_copy(request, session_id):
             group=form.cleaned_data["group"],
             title=form.cleaned_data["title"],
             situation=session.situation,
+            # A new session of a group opens with that group's agreements.
+            agreements=form.cleaned_data["group"].agreements,
             created_by=request.user,
             **{field: getattr(session, field) for field in SETTINGS},
         )

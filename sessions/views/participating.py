@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -80,6 +80,8 @@ def phone_context(session: Session) -> dict:
         "ballot": _with_parents(built),
         "everyone": everyone(built) if session.phone_tree else None,
     }
+    if session.has_ended:
+        context["support"] = list(session.group.support_contacts.all())
     if session.phase == "act":
         context["targets"] = built.open_to_actions(session.actions_for_any_cause)
     if session.phase in {"act", "agree"}:
@@ -117,9 +119,13 @@ def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
 @live.renderer("phone")
 def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
     """What every phone in the room sees: in the session's language, or in `language`."""
-    session = Session.objects.select_related("focus").get(pk=session_pk)
+    session = Session.objects.select_related("focus", "group").get(pk=session_pk)
     with translation.override(language or session.language):
-        html = render_to_string("sessions/participate.html#live", phone_context(session))
+        if session.paused:
+            # Only the calm message: what the room was doing comes back on resume.
+            html = render_to_string("sessions/participate.html#paused", {"session": session})
+        else:
+            html = render_to_string("sessions/participate.html#live", phone_context(session))
     return session.last_seq, html
 
 
@@ -247,6 +253,13 @@ def _phone_page(
         node.mine = my_dots.get(node.pk, 0)
     context.update(
         participant=participant,
+        # Before answering; once the session has ended, its thanks and support show instead.
+        must_agree=bool(
+            session.use_agreements
+            and not session.has_ended
+            and participant
+            and not participant.agreed_at
+        ),
         asked=_asked(session, form),
         full=True,
         mine=participant.causes.order_by("-id") if participant else [],
@@ -274,7 +287,9 @@ def _key_of(form) -> str:
 
 
 def _session_and_participant(request, session_id) -> tuple[Session, Participant | None]:
-    session = get_object_or_404(Session.objects.select_related("focus"), public_id=session_id)
+    session = get_object_or_404(
+        Session.objects.select_related("focus", "group"), public_id=session_id
+    )
     return session, participant_for(request, session)
 
 
@@ -354,6 +369,33 @@ def answer(request, session_id):
     if request.htmx:
         return _phone_page(request, session, participant)
     return redirect("phone", session.public_id)
+
+
+@never_cache
+@require_POST
+def agree(request, session_id):
+    """ "I agree, let's start": the phone may answer from now on (asked once)."""
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        return _not_joined(request, session)
+    if participant.agreed_at is None:
+        Participant.objects.filter(pk=participant.pk, agreed_at__isnull=True).update(
+            agreed_at=timezone.now()
+        )
+    return redirect("phone", session.public_id)
+
+
+@never_cache
+def support(request, session_id):
+    """Where to get support, at any time: the group's contacts."""
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        if session.join_code:
+            return redirect("join_code", session.join_code)
+        return redirect("join")
+    context = {"session": session, "support": list(session.group.support_contacts.all())}
+    with translation.override(phone_language(request, session)):
+        return render(request, "sessions/support.html", context)
 
 
 def _withdraw(request, session_id, model, pk):

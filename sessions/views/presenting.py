@@ -76,14 +76,20 @@ def projector_context(session: Session) -> dict:
         context["targets"] = [n for n in targets if n.cause.matters_most or n.actions]
     if phase == "review":
         context["earlier_plan"] = list(session.earlier_plan())
+    if session.has_ended:
+        context["support"] = list(session.group.support_contacts.all())
     return context
 
 
 @live.renderer("projector")
 def render_projector(session_pk: int) -> tuple[int, str]:
-    session = Session.objects.select_related("focus", "follows").get(pk=session_pk)
+    session = Session.objects.select_related("focus", "follows", "group").get(pk=session_pk)
     with translation.override(session.language):
-        html = render_to_string("sessions/present.html#live", projector_context(session))
+        if session.paused:
+            # Only the calm message: the room comes back as it was on resume.
+            html = render_to_string("sessions/present.html#paused", {"session": session})
+        else:
+            html = render_to_string("sessions/present.html#live", projector_context(session))
     return session.last_seq, html
 
 

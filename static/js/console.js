@@ -132,6 +132,7 @@
     r: function () { return click("#reveal") || click("#unreveal"); },
     t: function () { return click("#timer-start") || click("#timer-stop"); },
     o: function () { return click("#open-close"); },
+    b: function () { return click("#pause-toggle"); },
     p: function () { return click("#open-projector"); },
     j: function () { return step(1); },
     k: function () { return step(-1); },

@@ -157,7 +157,13 @@
       if (to) { walking = null; }
     }
   });
-  function refresh() { marked(); roving(); if (walking) { frame(walking); } }
+  /* The pause covers the room: what is behind it can be neither read nor reached. */
+  function calm() {
+    var pause = document.getElementById("pause");
+    var paused = !!pause && !pause.hidden;
+    each(document.querySelectorAll(".stage, .projector-tools"), function (part) { part.inert = paused; });
+  }
+  function refresh() { calm(); marked(); roving(); if (walking) { frame(walking); } }
   refresh();
   document.addEventListener("htmx:afterSettle", refresh);
 })();
