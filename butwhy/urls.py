@@ -63,6 +63,7 @@ urlpatterns = [
     path(session + "console/stream/", facilitating.console_stream, name="console_stream"),
     path(session + "open/", facilitating.open_session, name="open"),
     path(session + "close/", facilitating.close_session, name="close"),
+    path(session + "end/", facilitating.end_session, name="end"),
     path(session + "moderation/", facilitating.set_moderation, name="moderation"),
     path(session + "causes/", facilitating.add_cause, name="add_cause"),
     path(session + "focus/", facilitating.focus_situation, name="focus_situation"),

@@ -96,6 +96,11 @@ class Membership(models.Model):
 
 class SessionQuerySet(models.QuerySet["Session"]):
     def open(self):
+        """Sessions open for joining now."""
+        return self.filter(join_code__isnull=False, joining_closed=False)
+
+    def running(self):
+        """Sessions opened and not ended: their phones take part, joining open or not."""
         return self.filter(join_code__isnull=False)
 
     def for_member(self, user):
@@ -157,10 +162,16 @@ class Session(models.Model):
     phone_tree = models.BooleanField(default=True)
     # The most phones that may join; None: no limit.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
-    # Set while the session is open for joining; cleared when it closes, so a
-    # code only ever leads to an open session. NULL, not "", so that the
-    # unique constraint ignores closed sessions.
+    # Set while the session runs, from its opening to its end, so that a code
+    # only ever leads to a running session (one whose joining is closed then
+    # says so to late joiners). NULL, not "", so that the unique constraint
+    # ignores sessions that have not started or have ended.
     join_code = models.CharField(max_length=8, null=True, blank=True)  # noqa: DJ001
+    # New people may not join; those already in go on taking part.
+    joining_closed = models.BooleanField(default=False)
+    # When the facilitator ended the session: phones thank people, nothing
+    # they do changes the tree any more.
+    ended_at = models.DateTimeField(null=True, blank=True)
     focus = models.ForeignKey(
         "Cause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -197,6 +208,10 @@ class Session(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["join_code"], name="session_join_code_unique"),
             models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(join_code__isnull=True),
+                name="session_ended_has_no_code",
+            ),
+            models.CheckConstraint(
                 condition=Q(kind__in=["problem", "success"]), name="session_kind_known"
             ),
             models.CheckConstraint(
@@ -228,7 +243,17 @@ class Session(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Open for joining: new people may come in."""
+        return self.join_code is not None and not self.joining_closed
+
+    @property
+    def is_running(self) -> bool:
+        """Opened and not ended: the phones already in take part."""
         return self.join_code is not None
+
+    @property
+    def has_ended(self) -> bool:
+        return self.ended_at is not None
 
     @property
     def spaced_join_code(self) -> str:
@@ -259,17 +284,23 @@ class Session(models.Model):
         return event
 
     def open_for_joining(self) -> None:
-        """Give the session a join code no other open session holds."""
+        """Let people join: a running session opens again with its code; one not
+        started, or ended, starts (again) with a code no other session holds."""
         for _attempt in range(10):
             try:
                 with transaction.atomic():
                     session = self.lock()
                     if session.join_code:
                         self.join_code = session.join_code
+                        if session.joining_closed:
+                            Session.objects.filter(pk=self.pk).update(joining_closed=False)
+                            self.joining_closed = False
+                            self.record("opened")
                         return
                     code = joincodes.new()
-                    Session.objects.filter(pk=self.pk).update(join_code=code)
-                    self.join_code = code
+                    fields = {"join_code": code, "joining_closed": False, "ended_at": None}
+                    Session.objects.filter(pk=self.pk).update(**fields)
+                    self.__dict__.update(fields)
                     self.record("opened")
                     return
             except IntegrityError:
@@ -278,13 +309,27 @@ class Session(models.Model):
         raise Refused(_("Could not find a free join code. Please try again."), status=503)
 
     def close_for_joining(self) -> None:
+        """Stop new people joining; those already in go on (end() stops them)."""
         with transaction.atomic():
             session = self.lock()
-            if not session.join_code:
+            if not session.join_code or session.joining_closed:
                 return
-            Session.objects.filter(pk=self.pk).update(join_code=None)
-            self.join_code = None
+            Session.objects.filter(pk=self.pk).update(joining_closed=True)
+            self.joining_closed = True
             self.record("closed")
+
+    def end(self) -> None:
+        """End the session for everyone: phones thank people, the code is freed,
+        and nothing a participant does changes the tree any more."""
+        with transaction.atomic():
+            session = self.lock()
+            if session.ended_at is not None:
+                self.ended_at = session.ended_at
+                return
+            fields = {"join_code": None, "joining_closed": False, "ended_at": timezone.now()}
+            Session.objects.filter(pk=self.pk).update(**fields)
+            self.__dict__.update(fields)
+            self.record("ended")
 
     def _set(self, kind: str, fields: dict[str, Any], **data: Any) -> None:
         """Set the session's `fields` under its lock, and record `kind` with `data`."""
@@ -351,7 +396,7 @@ class Session(models.Model):
 
     @property
     def voting_open(self) -> bool:
-        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_open
+        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_running
 
     def vote(self, participant: Participant, cause_id: int, dots: int) -> int:
         """Put `dots` of the participant's dots on a cause (0 takes them all back).
@@ -637,6 +682,8 @@ class Participant(models.Model):
             locked = session.lock()
             if not locked.join_code:
                 raise Refused(_("This session is not open for joining."), status=404)
+            if locked.joining_closed:
+                raise Refused(JOINING_CLOSED, status=403)
             if (
                 locked.max_participants is not None
                 and cls.objects.filter(session=session).count() >= locked.max_participants
@@ -647,6 +694,10 @@ class Participant(models.Model):
             return participant
 
 
+JOINING_CLOSED = _(
+    "Joining is closed for this session. If you are in the room, ask the facilitator to let you in."
+)
+ENDED = _("The session has ended: answers stay as they are.")
 NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
 
 
@@ -928,6 +979,8 @@ class Cause(models.Model):
         """The author takes their answer back (nothing to undo for the facilitator)."""
         with transaction.atomic():
             session = self.session.lock()
+            if not session.is_running:
+                raise Refused(ENDED, status=409)
             fresh = Cause.objects.get(pk=self.pk)
             if fresh.state not in {self.State.PENDING, self.State.VISIBLE}:
                 raise Refused(_("This answer is no longer on the board."), status=409)
@@ -1201,6 +1254,8 @@ class Action(models.Model):
         """The author takes their proposal back."""
         with transaction.atomic():
             session = self.session.lock()
+            if not session.is_running:
+                raise Refused(ENDED, status=409)
             fresh = Action.objects.get(pk=self.pk)
             if fresh.state not in {self.State.PENDING, self.State.VISIBLE} or fresh.agreed:
                 raise Refused(_("This idea is no longer open to withdraw."), status=409)

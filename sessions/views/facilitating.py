@@ -319,6 +319,13 @@ def close_session(request, session_id):
 
 @require_POST
 @login_required
+def end_session(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, session.end)
+
+
+@require_POST
+@login_required
 def set_moderation(request, session_id):
     session = session_for_facilitator(request, session_id)
     form = ModerationForm(request.POST)

@@ -23,7 +23,7 @@ from sessions.forms import (
     JoinNameForm,
     VoteForm,
 )
-from sessions.models import Action, Cause, Participant, Refused, Session
+from sessions.models import JOINING_CLOSED, Action, Cause, Participant, Refused, Session
 from sessions.permissions import (
     PARTICIPANT_COOKIE,
     PARTICIPANT_COOKIE_AGE,
@@ -153,7 +153,7 @@ def join(request):
     if not form.is_valid():
         return render(request, "sessions/join.html", {"form": form}, status=400)
     code = form.cleaned_data["code"]
-    session = Session.objects.open().filter(join_code=code).first()
+    session = Session.objects.running().filter(join_code=code).first()
     if session is None:
         return _wrong_code(request, code)
     if request.method != "POST":
@@ -171,7 +171,7 @@ def join(request):
 def join_code(request, code):
     code = joincodes.normalise(code)
     session = (
-        Session.objects.open().filter(join_code=code).first()
+        Session.objects.running().filter(join_code=code).first()
         if joincodes.looks_valid(code)
         else None
     )
@@ -181,11 +181,19 @@ def join_code(request, code):
     return _join(request, session, code, form)
 
 
+def _joining_closed(request):
+    """A late joiner of a session that runs with joining closed: say so, not "wrong code"."""
+    context = {"error": JOINING_CLOSED, "closed": True}
+    return render(request, "sessions/join.html", context, status=403)
+
+
 def _join(request, session: Session, code: str, form: JoinNameForm):
     """Join `session` with a bound `form` that holds what it asks; else show the form."""
     if participant_for(request, session):
         return redirect("phone", session.public_id)
     with translation.override(phone_language(request, session)):
+        if not session.is_open:
+            return _joining_closed(request)
         if not form.is_valid():
             status = 400 if form.is_bound else 200
             return render(
@@ -199,7 +207,9 @@ def _join(request, session: Session, code: str, form: JoinNameForm):
         except Refused as refusal:
             if refusal.status == 409:  # full
                 return render(request, "sessions/join.html", {"error": refusal.message}, status=409)
-            # Closed just now: answer exactly as for a wrong code.
+            if refusal.status == 403:  # joining closed just now
+                return _joining_closed(request)
+            # Ended just now: answer exactly as for a wrong code.
             return _wrong_code(request, code)
     response = redirect("phone", session.public_id)
     response.set_signed_cookie(
