@@ -256,6 +256,11 @@ class Session(models.Model):
         return self.ended_at is not None
 
     @property
+    def asked_id(self) -> int | None:
+        """The cause the room is asked about now: the focus, in the "why?" step only."""
+        return self.focus_id if self.phase == Session.Phase.WHY else None
+
+    @property
     def spaced_join_code(self) -> str:
         return joincodes.spaced(self.join_code or "")
 

@@ -177,7 +177,7 @@ def console_context(session: Session) -> dict:
     """
     causes = list(session.causes.select_related("author"))
     revealed = session.votes_revealed
-    built = tree.build(causes, session.focus_id, session.tally() if revealed else None)
+    built = tree.build(causes, session.asked_id, session.tally() if revealed else None)
     last_undoable = (
         session.events.filter(undone=False, data__has_key="undo").order_by("-seq").first()
     )

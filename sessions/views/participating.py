@@ -67,7 +67,7 @@ def phone_context(session: Session) -> dict:
     """
     causes = list(session.causes.all())
     tally = session.tally() if session.phase == "reflect" and session.votes_revealed else None
-    built = tree.build(causes, session.focus_id, tally)
+    built = tree.build(causes, session.asked_id, tally)
     shown: list[int | str] = [c.pk for c in causes if c.state in {"visible", "merged"}]
     removed: list[int | str] = [c.pk for c in causes if c.state in {"hidden", "rejected"}]
     # Answers others have answered below can no longer be withdrawn.

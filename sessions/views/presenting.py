@@ -48,8 +48,8 @@ def projector_context(session: Session) -> dict:
         "joined": session.participants.count(),
     }
     if phase != "review" and built.roots:
-        # In "act" and "agree" the room is not asked about the focus: no mark.
-        asked = phase in TREE_PHASES
+        # Only the "why?" step asks about the focus: no mark in the others.
+        asked = phase == "why"
         context["diagram"] = diagram.layout(
             built.roots,
             aspect=aspect(session),

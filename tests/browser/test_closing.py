@@ -12,9 +12,7 @@ ROOM = {
 }
 
 
-def test_closing_joining_keeps_the_room_going_and_ending_thanks_everyone(
-    browsing, screenshot
-):
+def test_closing_joining_keeps_the_room_going_and_ending_thanks_everyone(browsing, screenshot):
     fran = make_user("fran")
     session = make_session(make_group(facilitators=[fran]))
     code = session.join_code
