@@ -139,6 +139,9 @@ class Session(models.Model):
         ACT = "act", _("Act")
         AGREE = "agree", _("Agree")
 
+    # The steps that work on the causes: they wait until there are some.
+    NEEDS_CAUSES = frozenset({"reflect", "act", "agree"})
+
     class BoardFilter(models.TextChoices):
         ALL = "all", _("Every cause")
         MATTERS = "matters", _("What matters most")
@@ -372,6 +375,8 @@ class Session(models.Model):
             session = self.lock()
             if phase == Session.Phase.REVIEW and session.follows_id is None:
                 raise Refused(_("Only a follow-up session has an earlier plan to review."), 409)
+            if phase in Session.NEEDS_CAUSES and not session.has_causes():
+                raise Refused(NO_CAUSES_YET, 409)
             Session.objects.filter(pk=self.pk).update(phase=phase)
             self.phase = phase
             self.record("phase", phase=phase)
@@ -386,7 +391,13 @@ class Session(models.Model):
 
     def reveal_votes(self, revealed: bool = True) -> None:
         """Show the counts to everyone (voting stops), or hide them and let voting go on."""
+        if revealed and not self.has_causes():
+            raise Refused(NO_CAUSES_YET, 409)
         self._set("reveal" if revealed else "unreveal", {"votes_revealed": revealed})
+
+    def has_causes(self) -> bool:
+        """Whether any cause is on the board: something to vote on and act on. A query."""
+        return self.causes.filter(state=Cause.State.VISIBLE).exists()
 
     def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
         fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
@@ -699,6 +710,9 @@ class Participant(models.Model):
             return participant
 
 
+NO_CAUSES_YET = _(
+    "There are no causes on the board yet: ask the group why first, then reflect and act on them."
+)
 JOINING_CLOSED = _(
     "Joining is closed for this session. If you are in the room, ask the facilitator to let you in."
 )

@@ -291,8 +291,8 @@ def test_siblings_and_cousins_close_their_lists(world):
 
 @pytest.mark.parametrize(("phase", "first"), [("why", "Edit the wording"), ("reflect", "Reflect")])
 def test_the_panel_puts_first_what_the_step_needs(world, phase, first):
-    world.session.set_phase(phase)
     lights = make_cause(world.session, "No street lights")
+    world.session.set_phase(phase)
     fragment = world.facilitator.get(url(world, f"causes/{lights.pk}/"), **HTMX).content.decode()
     sections = [part.split("</h2>")[0] for part in fragment.split("<h2>")[1:]]
     assert sections[0].startswith(first)
