@@ -61,7 +61,7 @@ def test_the_summary_page_isolates_each_typed_text_with_the_labels_outside(world
     assert f'can change it: <bdi dir="rtl">{ACTOR}</bdi>' in html
     assert '<td><bdi dir="rtl">اطلبوا من البلدية إنارة</bdi>' in html
     assert '<td><bdi dir="rtl">أمينة</bdi>' in html
-    assert f'<li class="d0" dir="rtl">' not in html
+    assert '<li class="d0" dir="rtl">' not in html
     assert cause.pk
 
 

@@ -3,7 +3,6 @@ starts at the page's own start edge, and the app's labels and bullets stay
 on the page's side (console, projector and summary; phones alike)."""
 
 import pytest
-from playwright.sync_api import expect
 
 from sessions.models import Session
 from tests.browser.test_live_session import log_in
@@ -33,7 +32,8 @@ MISALIGNED = """() => {
         - Math.max(...lines.map(r => r.right))
       : Math.min(...lines.map(r => r.left))
         - (box.left + parseFloat(style.paddingLeft) + parseFloat(style.borderLeftWidth));
-    if (gap > 2) bad.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" ' + gap.toFixed(0) + 'px');
+    const words = el.textContent.trim().slice(0, 30);
+    if (gap > 2) bad.push(`${el.tagName}.${el.className} "${words}" ${gap.toFixed(0)}px`);
   }
   for (const li of document.querySelectorAll('li')) {
     if (li.offsetParent === null || li.closest('.visually-hidden')) continue;
@@ -46,7 +46,8 @@ MISALIGNED = """() => {
     for (const text of group.querySelectorAll('text')) {
       const words = text.getBBox();
       const gap = rtl ? (rect.x + rect.width) - (words.x + words.width) : words.x - rect.x;
-      if (gap > 12) bad.push('drawn ' + text.getAttribute('class') + ' "' + text.textContent.trim().slice(0, 30) + '" ' + gap.toFixed(0));
+      const said = text.textContent.trim().slice(0, 30);
+      if (gap > 12) bad.push(`drawn ${text.getAttribute('class')} "${said}" ${gap.toFixed(0)}`);
     }
   }
   return bad;

@@ -21,7 +21,7 @@ def sideways(page) -> dict | None:
             .map(el => [el, el.getBoundingClientRect().right])
             .filter(([el, right]) => right > width + 0.5)
             .sort((a, b) => b[1] - a[1])
-            .map(([el, right]) => el.tagName + '.' + el.className + '#' + el.id + ' ' + right.toFixed(0));
+            .map(([el, right]) => `${el.tagName}.${el.className}#${el.id} ${right.toFixed(0)}`);
           return {window: width, scroll: scroll, past: past.slice(0, 4)};
         }"""
     )
