@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -47,16 +48,38 @@ LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 def chosen_language(request) -> str:
     """The language this browser's owner chose with the picker, or "".
 
-    The choice is Django's language cookie (set through `set_language`). The
-    browser's Accept-Language is not a choice: a phone reads the language its
-    facilitator set for the session, until its owner picks another.
+    The choice is Django's language cookie (set through `set_language`).
     """
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     return chosen if chosen in LANGUAGE_CODES else ""
 
 
+def browser_language(request) -> str:
+    """The first language of the browser's Accept-Language that the app speaks, or ""."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return ""
+
+
+def own_language(request) -> str:
+    """The phone's own language, if it has one: its owner's pick, else its browser's.
+
+    The join page, before any session is known, speaks it too (LocaleMiddleware
+    reads the same cookie and header), so a phone keeps one language from the
+    first page to the last.
+    """
+    return chosen_language(request) or browser_language(request)
+
+
 def phone_language(request, session: Session) -> str:
-    return chosen_language(request) or session.language
+    """The pick wins, then the browser's language; the session's when the app
+    speaks none of the browser's."""
+    return own_language(request) or session.language
 
 
 def phone_context(session: Session) -> dict:
@@ -130,8 +153,8 @@ for _code in LANGUAGE_CODES:
 
 
 def phone_audience(request) -> str:
-    chosen = chosen_language(request)
-    return f"phone:{chosen}" if chosen else "phone"
+    own = own_language(request)
+    return f"phone:{own}" if own else "phone"
 
 
 def _wrong_code(request, code: str = ""):
