@@ -345,7 +345,7 @@ def test_the_arabic_summary_pdf_reads_right_to_left(browsing, transactional_db):
 def test_a_phone_keeps_its_browsers_language_from_joining_to_the_live_question(
     browsing, transactional_db, locale, lang, send
 ):
-    fran, session, causes = prepare("en")
+    _fran, session, causes = prepare("en")
     phone = browsing.page("phone", locale=locale)
     phone.goto("/join/")
     expect(phone.locator("html")).to_have_attribute("lang", lang)
