@@ -85,6 +85,7 @@ urlpatterns = [
     path(session + "votes/reveal/", facilitating.reveal_votes, name="reveal_votes"),
     path(session + "votes/hide/", facilitating.hide_votes, name="hide_votes"),
     path(session + "board/", facilitating.set_board, name="board"),
+    path(session + "review/<int:action_id>/", facilitating.review_action, name="review_action"),
     path(session + "timer/", facilitating.start_timer, name="start_timer"),
     path(session + "timer/stop/", facilitating.stop_timer, name="stop_timer"),
     path(session + "actions/", facilitating.add_action, name="add_action"),

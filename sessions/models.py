@@ -658,6 +658,22 @@ class Session(models.Model):
         """Every cause's parent id, in one query: enough to check for loops."""
         return dict(self.causes.values_list("id", "parent_id"))
 
+    def review(self, action_id: int, status: str, notes: str) -> Event:
+        """In the Review step: what became of an action of the earlier plan.
+
+        The action's own session records its change too (Action.follow_up);
+        this one records it for the room that is reviewing it now.
+        """
+        with transaction.atomic():
+            session = self.lock()
+            action = Action.objects.filter(
+                pk=action_id, session_id=session.follows_id, agreed=True
+            ).first()
+            if session.follows_id is None or action is None:
+                raise Refused(_("This action is not in the plan under review."), status=404)
+            action.follow_up(status, notes)
+            return self.record("review", action=action.pk)
+
     def earlier_plan(self) -> models.QuerySet[Action]:
         """The plan this follow-up opens by reviewing: the agreed actions of the
         session it follows, in plan order, with their links and causes

@@ -166,6 +166,7 @@ POST_ONLY = [
     "/s/{session}/open/",
     "/s/{session}/close/",
     "/s/{session}/end/",
+    "/s/{session}/review/{action}/",
     "/s/{session}/moderation/",
     "/s/{session}/causes/",
     "/s/{session}/focus/",

@@ -25,6 +25,7 @@ from sessions.forms import (
     CauseChoiceForm,
     CauseForm,
     EditCauseForm,
+    FollowUpForm,
     MergeCauseForm,
     ModerationForm,
     PhaseForm,
@@ -751,6 +752,20 @@ unhide_action = _action_step("unhide_action", Action.unhide)
 leave_plan = _action_step("leave_plan", Action.leave_plan)
 plan_up = _action_step("plan_up", lambda action: action.move_in_plan(-1))
 plan_down = _action_step("plan_down", lambda action: action.move_in_plan(1))
+
+
+@require_POST
+@login_required
+def review_action(request, session_id, action_id):
+    """In a follow-up's Review step: the status and notes of an action of the earlier plan."""
+    session = session_for_facilitator(request, session_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_form_error(form), status=400)
+    data = form.cleaned_data
+    return _respond(
+        request, session, lambda: session.review(action_id, data["status"], data["notes"])
+    )
 
 
 @require_POST
