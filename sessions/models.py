@@ -666,10 +666,13 @@ class Session(models.Model):
         """
         with transaction.atomic():
             session = self.lock()
-            action = Action.objects.filter(
-                pk=action_id, session_id=session.follows_id, agreed=True
-            ).first()
-            if session.follows_id is None or action is None:
+            earlier = session.follows_id
+            action = (
+                Action.objects.filter(pk=action_id, session_id=earlier, agreed=True).first()
+                if earlier is not None
+                else None
+            )
+            if action is None:
                 raise Refused(_("This action is not in the plan under review."), status=404)
             action.follow_up(status, notes)
             return self.record("review", action=action.pk)

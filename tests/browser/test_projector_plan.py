@@ -23,7 +23,8 @@ FITS = """() => {
   const cut = [...plan.querySelectorAll('li, p, h3')]
     .filter(el => el.offsetParent !== null && el.getBoundingClientRect().bottom > bottom)
     .map(el => el.textContent.trim().slice(0, 40));
-  const shown = [...plan.querySelectorAll('.ideas li:not(.folded, .muted)')].filter(li => !li.hidden).length;
+  const shown = [...plan.querySelectorAll('.ideas li:not(.folded, .muted)')]
+    .filter(li => !li.hidden).length;
   const folded = [...plan.querySelectorAll('.ideas .folded')]
     .filter(li => !li.hidden)
     .reduce((sum, li) => sum + parseInt(li.dataset.count, 10), 0);
