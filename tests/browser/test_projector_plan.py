@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from sessions.models import Action, Session
 from tests.browser.test_live_session import log_in
@@ -117,4 +118,33 @@ def test_the_plan_screens_fit_and_read_well_on_both_themes(
                 projector.keyboard.press("t")
     assert Session.objects.count() == 4
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+    browsing.assert_no_errors()
+
+
+def test_the_review_step_updates_status_and_notes_from_the_console_live(
+    browsing, rooms, screenshot
+):
+    fran, sessions = rooms
+    session = sessions["review"]
+    first = session.earlier_plan().first()
+    console = browsing.page({"width": 1366, "height": 768})
+    log_in(console, fran, f"/s/{session.public_id}/console/")
+    projector = browsing.page({"width": 1920, "height": 1080})
+    log_in(projector, fran, f"/s/{session.public_id}/present/")
+    console.locator(f"#review-{first.pk} summary").click()
+    form = console.locator(f"#review-{first.pk} form")
+    form.get_by_label("Status").select_option("done")
+    form.get_by_label("Notes").fill("The lights went up in June.")
+    form.get_by_role("button", name="Save status and notes").click()
+    badge = projector.locator(".plan-list li").first.locator(".status-badge")
+    expect(badge).to_have_text("Done")
+    expect(badge).to_have_class("status-badge status-done")
+    expect(projector.locator(".plan-list li").first).to_contain_text("The lights went up in June.")
+    expect(console.locator(f"#review-{first.pk} .status-badge")).to_have_text("Done")
+    first.refresh_from_db()
+    assert (first.status, first.notes) == ("done", "The lights went up in June.")
+    console.locator("#acts").scroll_into_view_if_needed()
+    console.locator(f"#review-{session.earlier_plan()[1].pk} summary").click()
+    screenshot(console, "review-console-1366.png")
+    screenshot(projector, "review-projector-1920.png")
     browsing.assert_no_errors()
