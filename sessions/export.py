@@ -174,6 +174,7 @@ def everything(session: Session) -> dict[str, Any]:
             "created_at": session.created_at.isoformat(),
             "phase": session.phase,
             "open_for_joining": session.is_open,
+            "ended_at": session.ended_at.isoformat() if session.ended_at else None,
             "names": session.names,
             "moderation": session.moderation,
             "filter_words": session.filter_words,

@@ -289,6 +289,11 @@ class Invitation(models.Model):
 
 class SessionQuerySet(models.QuerySet["Session"]):
     def open(self):
+        """Sessions open for joining now."""
+        return self.filter(join_code__isnull=False, joining_closed=False)
+
+    def running(self):
+        """Sessions opened and not ended: their phones take part, joining open or not."""
         return self.filter(join_code__isnull=False)
 
     def for_member(self, user):
@@ -327,6 +332,9 @@ class Session(models.Model):
         ACT = "act", _("Act")
         AGREE = "agree", _("Agree")
 
+    # The steps that work on the causes: they wait until there are some.
+    NEEDS_CAUSES = frozenset({"reflect", "act", "agree"})
+
     class BoardFilter(models.TextChoices):
         ALL = "all", _("Every cause")
         MATTERS = "matters", _("What matters most")
@@ -360,10 +368,16 @@ class Session(models.Model):
     paused = models.BooleanField(default=False)
     # The most phones that may join; None: no limit.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
-    # Set while the session is open for joining; cleared when it closes, so a
-    # code only ever leads to an open session. NULL, not "", so that the
-    # unique constraint ignores closed sessions.
+    # Set while the session runs, from its opening to its end, so that a code
+    # only ever leads to a running session (one whose joining is closed then
+    # says so to late joiners). NULL, not "", so that the unique constraint
+    # ignores sessions that have not started or have ended.
     join_code = models.CharField(max_length=8, null=True, blank=True)  # noqa: DJ001
+    # New people may not join; those already in go on taking part.
+    joining_closed = models.BooleanField(default=False)
+    # When the facilitator ended the session: phones thank people, nothing
+    # they do changes the tree any more.
+    ended_at = models.DateTimeField(null=True, blank=True)
     focus = models.ForeignKey(
         "Cause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -400,6 +414,10 @@ class Session(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["join_code"], name="session_join_code_unique"),
             models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(join_code__isnull=True),
+                name="session_ended_has_no_code",
+            ),
+            models.CheckConstraint(
                 condition=Q(kind__in=["problem", "success"]), name="session_kind_known"
             ),
             models.CheckConstraint(
@@ -431,13 +449,19 @@ class Session(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Open for joining: new people may come in."""
+        return self.join_code is not None and not self.joining_closed
+
+    @property
+    def is_running(self) -> bool:
+        """Opened and not ended: the phones already in take part."""
         return self.join_code is not None
 
     @property
     def has_ended(self) -> bool:
-        """Whether the session is over for the room: phones and the projector
-        then show the group's support contacts. Here: no longer open."""
-        return not self.is_open
+        """Whether the facilitator ended the session: phones thank people and
+        show the group's support contacts, and nothing they do changes the tree."""
+        return self.ended_at is not None
 
     @property
     def agreement_lines(self) -> list[str]:
@@ -450,6 +474,11 @@ class Session(models.Model):
         """Whether the projector shows the agreements instead of the question
         (never once the session has ended: then it thanks and shows support)."""
         return self.use_agreements and self.showing_agreements and not self.has_ended
+
+    @property
+    def asked_id(self) -> int | None:
+        """The cause the room is asked about now: the focus, in the "why?" step only."""
+        return self.focus_id if self.phase == Session.Phase.WHY else None
 
     @property
     def spaced_join_code(self) -> str:
@@ -480,17 +509,23 @@ class Session(models.Model):
         return event
 
     def open_for_joining(self) -> None:
-        """Give the session a join code no other open session holds."""
+        """Let people join: a running session opens again with its code; one not
+        started, or ended, starts (again) with a code no other session holds."""
         for _attempt in range(10):
             try:
                 with transaction.atomic():
                     session = self.lock()
                     if session.join_code:
                         self.join_code = session.join_code
+                        if session.joining_closed:
+                            Session.objects.filter(pk=self.pk).update(joining_closed=False)
+                            self.joining_closed = False
+                            self.record("opened")
                         return
                     code = joincodes.new()
-                    Session.objects.filter(pk=self.pk).update(join_code=code)
-                    self.join_code = code
+                    fields = {"join_code": code, "joining_closed": False, "ended_at": None}
+                    Session.objects.filter(pk=self.pk).update(**fields)
+                    self.__dict__.update(fields)
                     self.record("opened")
                     return
             except IntegrityError:
@@ -499,13 +534,27 @@ class Session(models.Model):
         raise Refused(_("Could not find a free join code. Please try again."), status=503)
 
     def close_for_joining(self) -> None:
+        """Stop new people joining; those already in go on (end() stops them)."""
         with transaction.atomic():
             session = self.lock()
-            if not session.join_code:
+            if not session.join_code or session.joining_closed:
                 return
-            Session.objects.filter(pk=self.pk).update(join_code=None)
-            self.join_code = None
+            Session.objects.filter(pk=self.pk).update(joining_closed=True)
+            self.joining_closed = True
             self.record("closed")
+
+    def end(self) -> None:
+        """End the session for everyone: phones thank people, the code is freed,
+        and nothing a participant does changes the tree any more."""
+        with transaction.atomic():
+            session = self.lock()
+            if session.ended_at is not None:
+                self.ended_at = session.ended_at
+                return
+            fields = {"join_code": None, "joining_closed": False, "ended_at": timezone.now()}
+            Session.objects.filter(pk=self.pk).update(**fields)
+            self.__dict__.update(fields)
+            self.record("ended")
 
     def _set(self, kind: str, fields: dict[str, Any], **data: Any) -> None:
         """Set the session's `fields` under its lock, and record `kind` with `data`."""
@@ -564,6 +613,8 @@ class Session(models.Model):
             session = self.lock()
             if phase == Session.Phase.REVIEW and session.follows_id is None:
                 raise Refused(_("Only a follow-up session has an earlier plan to review."), 409)
+            if phase in Session.NEEDS_CAUSES and not session.has_causes():
+                raise Refused(NO_CAUSES_YET, 409)
             Session.objects.filter(pk=self.pk).update(phase=phase)
             self.phase = phase
             self.record("phase", phase=phase)
@@ -578,7 +629,13 @@ class Session(models.Model):
 
     def reveal_votes(self, revealed: bool = True) -> None:
         """Show the counts to everyone (voting stops), or hide them and let voting go on."""
+        if revealed and not self.has_causes():
+            raise Refused(NO_CAUSES_YET, 409)
         self._set("reveal" if revealed else "unreveal", {"votes_revealed": revealed})
+
+    def has_causes(self) -> bool:
+        """Whether any cause is on the board: something to vote on and act on. A query."""
+        return self.causes.filter(state=Cause.State.VISIBLE).exists()
 
     def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
         fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
@@ -593,7 +650,7 @@ class Session(models.Model):
 
     @property
     def voting_open(self) -> bool:
-        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_open
+        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_running
 
     def vote(self, participant: Participant, cause_id: int, dots: int) -> int:
         """Put `dots` of the participant's dots on a cause (0 takes them all back).
@@ -843,6 +900,25 @@ class Session(models.Model):
         """Every cause's parent id, in one query: enough to check for loops."""
         return dict(self.causes.values_list("id", "parent_id"))
 
+    def review(self, action_id: int, status: str, notes: str) -> Event:
+        """In the Review step: what became of an action of the earlier plan.
+
+        The action's own session records its change too (Action.follow_up);
+        this one records it for the room that is reviewing it now.
+        """
+        with transaction.atomic():
+            session = self.lock()
+            earlier = session.follows_id
+            action = (
+                Action.objects.filter(pk=action_id, session_id=earlier, agreed=True).first()
+                if earlier is not None
+                else None
+            )
+            if action is None:
+                raise Refused(_("This action is not in the plan under review."), status=404)
+            action.follow_up(status, notes)
+            return self.record("review", action=action.pk)
+
     def earlier_plan(self) -> models.QuerySet[Action]:
         """The plan this follow-up opens by reviewing: the agreed actions of the
         session it follows, in plan order, with their links and causes
@@ -885,6 +961,8 @@ class Participant(models.Model):
             locked = session.lock()
             if not locked.join_code:
                 raise Refused(_("This session is not open for joining."), status=404)
+            if locked.joining_closed:
+                raise Refused(JOINING_CLOSED, status=403)
             if (
                 locked.max_participants is not None
                 and cls.objects.filter(session=session).count() >= locked.max_participants
@@ -901,6 +979,13 @@ PAUSED = _(
 )
 AGREE_FIRST = _("Please read the group agreements and agree first. Your words are kept.")
 
+NO_CAUSES_YET = _(
+    "There are no causes on the board yet: ask the group why first, then reflect and act on them."
+)
+JOINING_CLOSED = _(
+    "Joining is closed for this session. If you are in the room, ask the facilitator to let you in."
+)
+ENDED = _("The session has ended: answers stay as they are.")
 NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
 
 
@@ -1197,6 +1282,8 @@ class Cause(models.Model):
         """The author takes their answer back (nothing to undo for the facilitator)."""
         with transaction.atomic():
             session = self.session.lock()
+            if not session.is_running:
+                raise Refused(ENDED, status=409)
             fresh = Cause.objects.get(pk=self.pk)
             if fresh.state not in {self.State.PENDING, self.State.VISIBLE}:
                 raise Refused(_("This answer is no longer on the board."), status=409)
@@ -1470,6 +1557,8 @@ class Action(models.Model):
         """The author takes their proposal back."""
         with transaction.atomic():
             session = self.session.lock()
+            if not session.is_running:
+                raise Refused(ENDED, status=409)
             fresh = Action.objects.get(pk=self.pk)
             if fresh.state not in {self.State.PENDING, self.State.VISIBLE} or fresh.agreed:
                 raise Refused(_("This idea is no longer open to withdraw."), status=409)

@@ -183,6 +183,8 @@ POST_ONLY = [
     "/g/{group}/actions/{action}/",
     "/s/{session}/open/",
     "/s/{session}/close/",
+    "/s/{session}/end/",
+    "/s/{session}/review/{action}/",
     "/s/{session}/moderation/",
     "/s/{session}/causes/",
     "/s/{session}/focus/",
@@ -580,6 +582,15 @@ def test_only_facilitators_close_a_session(world, persona, expected):
     assert_outcome(response, expected, world, url)
     world.session.refresh_from_db()
     assert world.session.is_open == (persona not in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_end_a_session(world, persona, expected):
+    url = f"/s/{world.session.public_id}/end/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert world.session.has_ended == (persona in FACILITATORS)
 
 
 @pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))

@@ -26,6 +26,7 @@ from sessions.forms import (
     CauseForm,
     EditApproveForm,
     EditCauseForm,
+    FollowUpForm,
     MergeCauseForm,
     ModerationForm,
     PhaseForm,
@@ -180,7 +181,7 @@ def console_context(session: Session) -> dict:
     """
     causes = list(session.causes.select_related("author"))
     revealed = session.votes_revealed
-    built = tree.build(causes, session.focus_id, session.tally() if revealed else None)
+    built = tree.build(causes, session.asked_id, session.tally() if revealed else None)
     last_undoable = (
         session.events.filter(undone=False, data__has_key="undo").order_by("-seq").first()
     )
@@ -351,6 +352,13 @@ def start_questions(request, session_id):
 def show_agreements(request, session_id):
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.show_agreements(True))
+
+
+@require_POST
+@login_required
+def end_session(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, session.end)
 
 
 @require_POST
@@ -800,6 +808,20 @@ unhide_action = _action_step("unhide_action", Action.unhide)
 leave_plan = _action_step("leave_plan", Action.leave_plan)
 plan_up = _action_step("plan_up", lambda action: action.move_in_plan(-1))
 plan_down = _action_step("plan_down", lambda action: action.move_in_plan(1))
+
+
+@require_POST
+@login_required
+def review_action(request, session_id, action_id):
+    """In a follow-up's Review step: the status and notes of an action of the earlier plan."""
+    session = session_for_facilitator(request, session_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_form_error(form), status=400)
+    data = form.cleaned_data
+    return _respond(
+        request, session, lambda: session.review(action_id, data["status"], data["notes"])
+    )
 
 
 @require_POST

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,7 @@ from sessions.forms import (
     JoinNameForm,
     VoteForm,
 )
-from sessions.models import Action, Cause, Participant, Refused, Session
+from sessions.models import JOINING_CLOSED, Action, Cause, Participant, Refused, Session
 from sessions.permissions import (
     PARTICIPANT_COOKIE,
     PARTICIPANT_COOKIE_AGE,
@@ -47,16 +48,38 @@ LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 def chosen_language(request) -> str:
     """The language this browser's owner chose with the picker, or "".
 
-    The choice is Django's language cookie (set through `set_language`). The
-    browser's Accept-Language is not a choice: a phone reads the language its
-    facilitator set for the session, until its owner picks another.
+    The choice is Django's language cookie (set through `set_language`).
     """
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     return chosen if chosen in LANGUAGE_CODES else ""
 
 
+def browser_language(request) -> str:
+    """The first language of the browser's Accept-Language that the app speaks, or ""."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return ""
+
+
+def own_language(request) -> str:
+    """The phone's own language, if it has one: its owner's pick, else its browser's.
+
+    The join page, before any session is known, speaks it too (LocaleMiddleware
+    reads the same cookie and header), so a phone keeps one language from the
+    first page to the last.
+    """
+    return chosen_language(request) or browser_language(request)
+
+
 def phone_language(request, session: Session) -> str:
-    return chosen_language(request) or session.language
+    """The pick wins, then the browser's language; the session's when the app
+    speaks none of the browser's."""
+    return own_language(request) or session.language
 
 
 def phone_context(session: Session) -> dict:
@@ -67,7 +90,7 @@ def phone_context(session: Session) -> dict:
     """
     causes = list(session.causes.all())
     tally = session.tally() if session.phase == "reflect" and session.votes_revealed else None
-    built = tree.build(causes, session.focus_id, tally)
+    built = tree.build(causes, session.asked_id, tally)
     shown: list[int | str] = [c.pk for c in causes if c.state in {"visible", "merged"}]
     removed: list[int | str] = [c.pk for c in causes if c.state in {"hidden", "rejected"}]
     # Answers others have answered below can no longer be withdrawn.
@@ -136,8 +159,8 @@ for _code in LANGUAGE_CODES:
 
 
 def phone_audience(request) -> str:
-    chosen = chosen_language(request)
-    return f"phone:{chosen}" if chosen else "phone"
+    own = own_language(request)
+    return f"phone:{own}" if own else "phone"
 
 
 def _wrong_code(request, code: str = ""):
@@ -159,7 +182,7 @@ def join(request):
     if not form.is_valid():
         return render(request, "sessions/join.html", {"form": form}, status=400)
     code = form.cleaned_data["code"]
-    session = Session.objects.open().filter(join_code=code).first()
+    session = Session.objects.running().filter(join_code=code).first()
     if session is None:
         return _wrong_code(request, code)
     if request.method != "POST":
@@ -177,7 +200,7 @@ def join(request):
 def join_code(request, code):
     code = joincodes.normalise(code)
     session = (
-        Session.objects.open().filter(join_code=code).first()
+        Session.objects.running().filter(join_code=code).first()
         if joincodes.looks_valid(code)
         else None
     )
@@ -187,11 +210,19 @@ def join_code(request, code):
     return _join(request, session, code, form)
 
 
+def _joining_closed(request):
+    """A late joiner of a session that runs with joining closed: say so, not "wrong code"."""
+    context = {"error": JOINING_CLOSED, "closed": True}
+    return render(request, "sessions/join.html", context, status=403)
+
+
 def _join(request, session: Session, code: str, form: JoinNameForm):
     """Join `session` with a bound `form` that holds what it asks; else show the form."""
     if participant_for(request, session):
         return redirect("phone", session.public_id)
     with translation.override(phone_language(request, session)):
+        if not session.is_open:
+            return _joining_closed(request)
         if not form.is_valid():
             status = 400 if form.is_bound else 200
             return render(
@@ -205,7 +236,9 @@ def _join(request, session: Session, code: str, form: JoinNameForm):
         except Refused as refusal:
             if refusal.status == 409:  # full
                 return render(request, "sessions/join.html", {"error": refusal.message}, status=409)
-            # Closed just now: answer exactly as for a wrong code.
+            if refusal.status == 403:  # joining closed just now
+                return _joining_closed(request)
+            # Ended just now: answer exactly as for a wrong code.
             return _wrong_code(request, code)
     response = redirect("phone", session.public_id)
     response.set_signed_cookie(

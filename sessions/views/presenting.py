@@ -48,8 +48,8 @@ def projector_context(session: Session) -> dict:
         "joined": session.participants.count(),
     }
     if phase != "review" and built.roots:
-        # In "act" and "agree" the room is not asked about the focus: no mark.
-        asked = phase in TREE_PHASES
+        # Only the "why?" step asks about the focus: no mark in the others.
+        asked = phase == "why"
         context["diagram"] = diagram.layout(
             built.roots,
             aspect=aspect(session),
@@ -116,7 +116,7 @@ async def present_stream(request, session_id):
 def qr_code(request, session_id):
     """The join link as an SVG QR code, for the projector to show."""
     session, _role = session_for_member(request, session_id)
-    if not session.join_code:
+    if not session.is_open:
         return HttpResponse(status=404)
     url = f"{network.public_base_url(request)}/join/{session.join_code}/"
     response = HttpResponse(content_type="image/svg+xml")
