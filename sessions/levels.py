@@ -147,7 +147,7 @@ def layout(built: Tree, *, aspect: float, rtl: bool = False) -> LevelsDrawing:
     width = (WIDTH - GAP * (len(groups) - 1)) / len(groups)
     columns = []
     for i, (level, name, _nodes) in enumerate(groups):
-        names = wrap(name, HEAD_FONT, width, True)
+        names = wrap(str(name), HEAD_FONT, width, True)
         columns.append(
             Column(level, names, len(_nodes), round(i * (width + GAP), 1), width, rtl=rtl)
         )

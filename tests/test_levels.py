@@ -70,25 +70,6 @@ def test_only_facilitators_let_phones_suggest_a_level(world, persona, expected):
     assert world.session.phones_suggest_level == (persona in FACILITATORS)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "causes/{cause}/level/",
-        "causes/{cause}/work-on/",
-        "work-on/whole/",
-        "levels/view/",
-        "levels/phones/",
-    ],
-)
-def test_the_new_actions_refuse_get_with_405(world, path):
-    cause = make_cause(world.session)
-    url = f"/s/{world.session.public_id}/" + path.format(cause=cause.pk)
-    for persona in ["anonymous", "participant", "facilitator"]:
-        response = world.as_(persona).get(url)
-        assert response.status_code == 405
-        assert response["Allow"] == "POST"
-
-
 # Levels
 
 
