@@ -676,8 +676,8 @@ def test_the_pdf_prints_each_causes_level_and_the_count_per_level(world):
     assert "He drives too fast — Level: One person" in text
     assert "His friends dare him — Level: Family and friends" in text
     assert (
-        "The council cut the budget — A smaller part, easier to change · Level: Laws, money and power"
-        in text
+        "The council cut the budget — A smaller part, easier to change · "
+        "Level: Laws, money and power" in text
     )
     assert "The bus service stopped — Level: Services and institutions" in text
     counts = text[text.index("From one person to conditions: causes by level") :]
