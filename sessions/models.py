@@ -396,6 +396,16 @@ class Session(models.Model):
     board_filter = models.CharField(
         max_length=10, choices=BoardFilter.choices, default=BoardFilter.ALL
     )
+    # The projector shows the causes by level (one person … laws, money and
+    # power) instead of the tree.
+    levels_view = models.BooleanField(default=False)
+    # Phones may suggest the level of their answer; the facilitator's choice wins.
+    phones_suggest_level = models.BooleanField(default=False)
+    # "A smaller part to work on": this cause and what is under it are what
+    # Reflect and Act look at (the projector, the ballot). None: the whole tree.
+    branch = models.ForeignKey(
+        "Cause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # A round timer the facilitator starts and the projector counts down.
     timer_ends_at = models.DateTimeField(null=True, blank=True)
     # The earlier session whose plan this one opens by reviewing.
@@ -641,6 +651,40 @@ class Session(models.Model):
         fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
         self._set("board", fields, board_filter=board_filter)
 
+    def show_levels(self, showing: bool) -> None:
+        """The projector shows the causes by level, or (False) the tree."""
+        self._set("levels_view", {"levels_view": showing}, showing=showing)
+
+    def set_level_suggestions(self, allowed: bool) -> None:
+        """Whether phones may suggest the level of their answers."""
+        self._set("settings", {"phones_suggest_level": allowed}, phones_suggest_level=allowed)
+
+    def work_on(self, cause: Cause | None) -> None:
+        """Make `cause` and what is under it the smaller part the group works on
+        in Reflect and Act (the projector and the ballot show only that branch);
+        None: the whole tree again. The cause gets the "smaller part, easier to
+        change" tag; clearing the branch leaves the tag as it is."""
+        with transaction.atomic():
+            self.lock()
+            if cause is not None:
+                cause = Cause.objects.filter(pk=cause.pk, session_id=self.pk).first()
+                if cause is None:
+                    raise Refused(_("That cause belongs to another session."), status=404)
+                if cause.state != Cause.State.VISIBLE:
+                    raise Refused(_("Only a cause on the board can be worked on."), status=409)
+                if not cause.smaller_part:
+                    Cause.objects.filter(pk=cause.pk).update(smaller_part=True)
+            Session.objects.filter(pk=self.pk).update(branch=cause)
+            self.branch = cause
+            self.record("branch", cause=cause.pk if cause else None)
+
+    def in_branch(self, cause_id: int) -> bool:
+        """Whether a cause is in the smaller part the group works on (always,
+        with none chosen). Runs a query when a branch is chosen."""
+        if self.branch_id is None or cause_id == self.branch_id:
+            return True
+        return is_descendant(self.parent_map(), cause_id, of=self.branch_id)
+
     def start_timer(self, seconds: int) -> None:
         ends = timezone.now() + timedelta(seconds=seconds)
         self._set("timer", {"timer_ends_at": ends}, seconds=seconds)
@@ -668,6 +712,10 @@ class Session(models.Model):
                 raise Refused(_("That cause is not part of this session."), status=404)
             if cause.state != Cause.State.VISIBLE:
                 raise Refused(_("That cause is no longer on the board."), status=409)
+            if dots and not session.in_branch(cause.pk):
+                raise Refused(
+                    _("The group is working on a smaller part now: vote for a cause in it."), 409
+                )
             if dots < 0:
                 raise Refused(_("Choose how many dots to put on this cause."))
             if dots > 1 and not session.stack_dots:
@@ -770,6 +818,7 @@ class Session(models.Model):
         *,
         author: Participant | None = None,
         key: str = "",
+        level: str = "",
     ) -> Cause:
         """A new answer under cause `parent_id` (None: under the situation).
 
@@ -820,6 +869,8 @@ class Session(models.Model):
                 author=author,
                 state=Cause.State.PENDING if held else Cause.State.VISIBLE,
                 submission_key=key if author is not None else "",
+                # A phone's suggestion counts only where the session asks for one.
+                level=level if author is None or session.phones_suggest_level else "",
             )
             self.record("cause_added", cause=cause.pk)
             return cause
@@ -854,7 +905,9 @@ class Session(models.Model):
                     if isinstance(item, Cause) and before["parent_id"] != item.parent_id:
                         parents[item.pk] = before["parent_id"]
                     for field in model.UNDOABLE_FIELDS:
-                        setattr(item, field, before[field])
+                        # An event from before a field existed leaves it as it is.
+                        if field in before:
+                            setattr(item, field, before[field])
                     restored.append(item)
             if any(isinstance(i, Cause) and creates_cycle(parents, i.pk) for i in restored):
                 raise Refused(_("This can no longer be undone: it would make a loop."), 409)
@@ -1074,9 +1127,20 @@ class Cause(models.Model):
         INSIDE = "inside", _("We can, inside the group")
         OUTSIDE = "outside", _("Someone outside the group")
 
+    class Level(models.TextChoices):
+        """Where a cause sits, from one person's choices to the conditions around
+        them: the guide's "larger social issues". In this order on every screen."""
+
+        UNPLACED = "", _("Not placed yet")
+        PERSON = "person", _("One person")
+        FAMILY = "family", _("Family and friends")
+        COMMUNITY = "community", _("The community")
+        SERVICES = "services", _("Services and institutions")
+        LAWS = "laws", _("Laws, money and power")
+
     # What undo puts back (Session.undo), under this key of the event's data.
     UNDO_KEY = "causes"
-    TAG_FIELDS = ["matters_most", "can_change", "who_can_change", "actor", "smaller_part"]
+    TAG_FIELDS = ["matters_most", "can_change", "who_can_change", "actor", "smaller_part", "level"]
     UNDOABLE_FIELDS = ["state", "parent_id", "text", "merged_into_id", *TAG_FIELDS]
     # What reword() says when the wording cannot be changed.
     GONE = _("This cause is no longer on the board.")
@@ -1116,6 +1180,11 @@ class Cause(models.Model):
     actor = models.CharField(max_length=ACTOR_MAX_LENGTH, blank=True, default="")
     # "A smaller part, easier to change."
     smaller_part = models.BooleanField(default=False)
+    # From one person to laws, money and power (Level). A phone's suggestion
+    # lands here too when the session asks for it; the facilitator's wins.
+    level = models.CharField(
+        max_length=10, choices=Level.choices, blank=True, default=Level.UNPLACED
+    )
 
     class Meta:
         ordering = ["id"]
@@ -1127,6 +1196,10 @@ class Cause(models.Model):
             models.CheckConstraint(
                 condition=Q(who_can_change__in=["", "inside", "outside"]),
                 name="cause_who_can_change_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=["", "person", "family", "community", "services", "laws"]),
+                name="cause_level_known",
             ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="cause_not_its_own_parent"),
             models.CheckConstraint(
@@ -1160,6 +1233,13 @@ class Cause(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.state == self.State.VISIBLE
+
+    @property
+    def next_level(self) -> str:
+        """The level one click (or L) on the console moves it to: the next one
+        out, from one person to laws, money and power, then not placed again."""
+        order = Cause.Level.values
+        return order[(order.index(self.level) + 1) % len(order)] if self.level in order else ""
 
     def approve(self) -> Event:
         return self._set_state("approve", self.State.VISIBLE, allowed={self.State.PENDING})
@@ -1239,6 +1319,12 @@ class Cause(models.Model):
             return [*children, *((link.action_id, into.pk) for link in links)]
 
         return moderate(self, "merge", change)
+
+    def place(self, level: str) -> Event:
+        """Put the cause on a level (Level; "" takes it off). Undone like a tag."""
+        if level not in Cause.Level.values:
+            raise Refused(_("Choose one of the five levels."))
+        return self.tag(level=level)
 
     def tag(self, **tags: Any) -> Event:
         """Set the reflection tags (TAG_FIELDS) on a cause that is on the board."""

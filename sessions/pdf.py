@@ -105,6 +105,8 @@ class Item:
             words.append(_("Someone outside the group can change it"))
         if cause.smaller_part:
             words.append(_("A smaller part, easier to change"))
+        if cause.level:
+            words.append(_("Level: %(level)s") % {"level": cause.get_level_display()})
         return words
 
 
@@ -160,6 +162,10 @@ def summary(session: Session) -> dict:
         if session.names != Session.Names.ANONYMOUS
         else [],
         "voted": any(item.dots for item in items),
+        # (level, name, causes) from one person to laws, money and power, then
+        # those not placed yet; names in the language the page renders in.
+        "levels": built.by_level() if items else [],
+        "working_on": by_id.get(session.branch_id) if session.branch_id else None,
         # Where to get support, printed for everyone to take home.
         "support": list(session.group.support_contacts.all()),
         # Laid out when the page renders, in the session's language.

@@ -209,6 +209,11 @@ POST_ONLY = [
     "/s/{session}/agreements/show/",
     "/s/{session}/causes/{cause}/edit-approve/",
     "/p/{session}/agree/",
+    "/s/{session}/causes/{cause}/level/",
+    "/s/{session}/causes/{cause}/work-on/",
+    "/s/{session}/work-on/whole/",
+    "/s/{session}/levels/view/",
+    "/s/{session}/levels/phones/",
 ]
 
 

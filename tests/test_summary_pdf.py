@@ -653,3 +653,84 @@ def test_a_full_printer_holds_up_no_live_update_and_asks_the_next_download_to_wa
     responses = async_to_sync(scenario)()
     assert [r.status_code for r in responses] == [200] * crowd
     assert pdf.printer.taken == 0
+
+
+# Levels: from one person to conditions
+
+
+def placed(session: Session) -> dict[str, Cause]:
+    """Five causes on four levels, one not placed, one hidden (which never counts)."""
+    causes = {
+        "He drives too fast": "person",
+        "His friends dare him": "family",
+        "The council cut the budget": "laws",
+        "Banks fund the car dealers": "laws",
+        "The bus service stopped": "services",
+        "Nobody knows yet": "",
+    }
+    made = {text: make_cause(session, text, level=level) for text, level in causes.items()}
+    make_cause(session, "A hidden remark", level="person", state=Cause.State.HIDDEN)
+    return made
+
+
+def test_the_pdf_prints_each_causes_level_and_the_count_per_level(world):
+    made = placed(world.session)
+    world.session.work_on(made["The council cut the budget"])
+    response = world.facilitator.get(url(world.session, "summary.pdf"))
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert "He drives too fast — Level: One person" in text
+    assert "His friends dare him — Level: Family and friends" in text
+    assert (
+        "The council cut the budget — A smaller part, easier to change · "
+        "Level: Laws, money and power" in text
+    )
+    assert "The bus service stopped — Level: Services and institutions" in text
+    counts = text[text.index("From one person to conditions: causes by level") :]
+    for line in (
+        "One person: 1",
+        "Family and friends: 1",
+        "The community: 0",
+        "Services and institutions: 1",
+        "Laws, money and power: 2",
+        "Not placed yet: 1",
+    ):
+        assert line in counts
+    assert "The smaller part the group worked on: 3 “The council cut the budget”." in text
+
+
+def test_the_summary_page_shows_the_levels_in_the_sessions_language(world):
+    placed(world.session)
+    Session.objects.filter(pk=world.session.pk).update(language="es")
+    html = world.facilitator.get(url(world.session, "summary/")).content.decode()
+    assert 'data-level="laws">' in html
+    assert '<li data-level="">' in html
+    assert "Laws, money and power" not in html
+
+
+def test_the_causes_csv_carries_each_causes_level(world):
+    placed(world.session)
+    rows = read_csv(world.facilitator.get(url(world.session, "causes.csv")))
+    header, *causes = rows
+    by_text = {row[3]: dict(zip(header, row, strict=True)) for row in causes}
+    assert by_text["He drives too fast"]["level"] == "person"
+    assert by_text["The council cut the budget"]["level"] == "laws"
+    assert by_text["Nobody knows yet"]["level"] == ""
+
+
+def test_the_json_export_carries_levels_their_counts_and_the_part_worked_on(world):
+    made = placed(world.session)
+    world.session.work_on(made["The bus service stopped"])
+    data = json.loads(world.organizer.get(url(world.session, "export.json")).content)
+    roots = {node["text"]: node for node in data["causes"]}
+    assert roots["His friends dare him"]["tags"]["level"] == "family"
+    assert roots["A hidden remark"]["tags"]["level"] == "person"
+    assert data["levels"] == {
+        "": 1,
+        "person": 1,
+        "family": 1,
+        "community": 0,
+        "services": 1,
+        "laws": 2,
+    }
+    assert data["session"]["working_on"] == made["The bus service stopped"].pk

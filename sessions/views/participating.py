@@ -91,6 +91,8 @@ def phone_context(session: Session) -> dict:
     causes = list(session.causes.all())
     tally = session.tally() if session.phase == "reflect" and session.votes_revealed else None
     built = tree.build(causes, session.asked_id, tally)
+    # Reflect and Act look only at the smaller part the group chose, if any.
+    part = built.within(session.branch_id) if session.phase in {"reflect", "act"} else built
     shown: list[int | str] = [c.pk for c in causes if c.state in {"visible", "merged"}]
     removed: list[int | str] = [c.pk for c in causes if c.state in {"hidden", "rejected"}]
     # Answers others have answered below can no longer be withdrawn.
@@ -100,13 +102,13 @@ def phone_context(session: Session) -> dict:
     context = {
         "session": session,
         "tree": built,
-        "ballot": _with_parents(built),
+        "ballot": _with_parents(part),
         "everyone": everyone(built) if session.phone_tree else None,
     }
     if session.has_ended:
         context["support"] = list(session.group.support_contacts.all())
     if session.phase == "act":
-        context["targets"] = built.open_to_actions(session.actions_for_any_cause)
+        context["targets"] = part.open_to_actions(session.actions_for_any_cause)
     if session.phase in {"act", "agree"}:
         actions = plans.load(session)
         context["actions"] = actions
@@ -381,7 +383,10 @@ def answer(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
-    form = CauseForm(request.POST)
+    data = request.POST.copy()
+    if not session.phones_suggest_level:
+        data.pop("level", None)  # not asked for: nothing to refuse
+    form = CauseForm(data)
     if not form.is_valid():
         return _phone_page(request, session, participant, form=form, status=400)
     if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
@@ -394,6 +399,7 @@ def answer(request, session_id):
             form.cleaned_data["parent"],
             author=participant,
             key=form.cleaned_data["key"],
+            level=form.cleaned_data["level"],
         )
     except Refused as refusal:
         return _phone_page(

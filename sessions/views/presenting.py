@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
-from sessions import diagram, live, network, plans, tree
+from sessions import diagram, levels, live, network, plans, tree
 from sessions.models import Session
 from sessions.permissions import session_for_member
 
@@ -41,7 +41,11 @@ def projector_context(session: Session) -> dict:
     phase = session.phase
     revealed = phase == "reflect" and session.votes_revealed
     built = tree.load(session, with_votes=revealed)
+    # Reflect and Act look only at the smaller part the group chose, if any.
+    if phase in {"reflect", "act"} and session.branch_id is not None:
+        built = built.within(session.branch_id)
     context = {
+        "working_on": len(built.roots) == 1 and built.roots[0].pk == session.branch_id,
         "session": session,
         "tree": built,
         "tree_phases": TREE_PHASES,
@@ -58,6 +62,10 @@ def projector_context(session: Session) -> dict:
             focus=asked and session.focus_id is not None,
         )
         context["outline"] = diagram.outline(built.roots)
+        if session.levels_view:
+            context["levels"] = levels.layout(
+                built, aspect=aspect(session), rtl=translation.get_language_bidi()
+            )
     if session.timer_ends_at is not None:
         # The projector counts down from the server's clock, not its own.
         context["timer_ends_ms"] = int(session.timer_ends_at.timestamp() * 1000)
