@@ -1,6 +1,6 @@
-"""Four languages in real browsers: Arabic right to left, a phone that switches
-language, and screenshots of the projector and a phone in each language
-(test-artifacts/lang-*.png)."""
+"""Six languages in real browsers: Arabic right to left, a phone that switches
+language, and in each language screenshots of the projector, a phone and the
+printed summary (test-artifacts/lang-*.png), with axe's audit of each."""
 
 import pytest
 from django.conf import settings
@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from sessions.models import Cause, Participant, Session
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_accessibility import Audit
 from tests.browser.test_live_session import Within
 from tests.conftest import make_cause, make_group, make_session, make_user
 
@@ -70,17 +72,55 @@ ROOMS = {
         "actor": "المجلس البلدي",
         "answer": "موقف الحافلات عند التقاطع تمامًا",
     },
+    "pt": {
+        "title": "Segurança na esquina",
+        "situation": (
+            "Os jovens ficam feridos muitas vezes na esquina da Rua 5 com a Rua Principal."
+        ),
+        "causes": [
+            "Não há iluminação na rua",
+            "O município não tem dinheiro para a iluminação",
+            "Ninguém pediu",
+            "Os carros andam rápido demais",
+            "Os jovens não têm outro lugar para se encontrar",
+        ],
+        "actor": "o município",
+        "answer": "O ponto de ônibus fica bem na esquina",
+    },
+    "sw": {
+        "title": "Usalama kwenye kona",
+        "situation": "Vijana wanaendelea kuumia kwenye kona ya Barabara ya 5 na Barabara Kuu.",
+        "causes": [
+            "Hakuna taa za barabarani",
+            "Halmashauri ya jiji haina bajeti ya taa",
+            "Hakuna aliyeziomba",
+            "Magari yanaendeshwa kwa kasi sana",
+            "Vijana hawana mahali pengine pa kukutana",
+        ],
+        "actor": "halmashauri ya jiji",
+        "answer": "Kituo cha basi kiko kwenye kona hiyo hiyo",
+    },
 }
 
 # What the phone and the projector ask while "But why?" is asked about a cause.
-BUT_WHY = {"en": "But why…", "es": "¿Pero por qué…", "fr": "Mais pourquoi…", "ar": "ولكن لماذا…"}
-SEND = {"en": "Send", "es": "Enviar", "fr": "Envoyer", "ar": "أرسل"}
+BUT_WHY = {
+    "en": "But why…",
+    "es": "¿Pero por qué…",
+    "fr": "Mais pourquoi…",
+    "ar": "ولكن لماذا…",
+    "pt": "Mas por quê…",
+    "sw": "Lakini kwa nini…",
+}
+SEND = {"en": "Send", "es": "Enviar", "fr": "Envoyer", "ar": "أرسل", "pt": "Enviar", "sw": "Tuma"}
 JOINED = {
     "en": "3 people joined",
     "es": "3 personas se unieron",
     "fr": "3 personnes ont rejoint",
     "ar": "انضم 3 أشخاص",
+    "pt": "3 pessoas entraram",
+    "sw": "Watu 3 wamejiunga",
 }
+LANGUAGES = list(ROOMS)
 
 
 def prepare(language: str) -> tuple[object, Session, dict[str, Cause]]:
@@ -113,12 +153,12 @@ def prepare(language: str) -> tuple[object, Session, dict[str, Cause]]:
     return fran, session, causes
 
 
-def logged_in_context(browsing, user, viewport: str):
+def logged_in_context(browsing, user, viewport: str, **options):
     """A browser context with `user` logged in, without the login form (whose
     attempts per user are limited, and counted across the whole test run)."""
     client = Client()
     client.force_login(user)
-    context = browsing.context(viewport)
+    context = browsing.context(viewport, **options)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": browsing.base_url}]
@@ -281,8 +321,9 @@ def test_a_participant_switches_the_phone_to_their_own_language(browsing, transa
     browsing.assert_no_errors()
 
 
-@pytest.mark.parametrize("language", ["en", "es", "fr", "ar"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_screenshots_of_the_projector_and_a_phone(browsing, transactional_db, screenshot, language):
+    audit = Audit(language)
     fran, session, _causes = prepare(language)
     projector = open_projector(browsing, fran, session)
     phone = browsing.page("phone", locale=language)
@@ -311,6 +352,60 @@ def test_screenshots_of_the_projector_and_a_phone(browsing, transactional_db, sc
             assert found["y"] + found["height"] <= 720, selector
     screenshot(projector, f"lang-{language}-projector-1280x720.png")
     screenshot(phone, f"lang-{language}-phone-360x640.png")
+    audit(projector, "projector")
+    audit(phone, "phone")
+    audit.assert_clean()
+    browsing.assert_no_errors()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_console_and_the_printed_summary_in_each_language(
+    browsing, transactional_db, screenshot, language
+):
+    """The console, the summary page as it prints (the PDF's own template and
+    stylesheet, test-artifacts/lang-*-summary-print.png) and the PDF itself
+    (lang-*-summary.pdf): all in the language, nothing off the page."""
+    audit = Audit(language)
+    fran, session, _causes = prepare(language)
+    room = ROOMS[language]
+    page = logged_in_context(browsing, fran, "console", locale=language).new_page()
+    page.goto(f"/s/{session.public_id}/console/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("body")).to_contain_text(room["causes"][1])
+    assert fits_the_width(page)
+    screenshot(page, f"lang-{language}-console-1280x800.png")
+    audit(page, "console")
+
+    page.goto(f"/s/{session.public_id}/summary/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    audit(page, "summary")
+    with page.expect_download() as download:
+        page.locator("a[href*='summary.pdf']").first.click()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = ARTIFACTS / f"lang-{language}-summary.pdf"
+    download.value.save_as(pdf)
+    text = ""
+    for number, pdf_page in enumerate(PdfReader(pdf).pages, start=1):
+        width = float(pdf_page.mediabox.width)
+        outside: list[str] = []
+
+        def where(t, cm, tm, _font, _size, outside=outside, width=width):
+            # Where the text starts on the page: its matrix, then the page's.
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            if t.strip() and not 0 <= x < width:
+                outside.append((t, x))
+
+        text += pdf_page.extract_text(visitor_text=where)
+        assert outside == [], f"page {number}: text off the page"
+    for typed in [room["title"], *room["causes"]]:
+        assert typed in " ".join(text.split())
+
+    page.emulate_media(media="print")
+    # A4 at 96 dots an inch.
+    page.set_viewport_size({"width": 794, "height": 1123})
+    assert fits_the_width(page)
+    screenshot(page, f"lang-{language}-summary-print.png")
+    audit.assert_clean()
     browsing.assert_no_errors()
 
 
