@@ -219,6 +219,7 @@ def test_compiletranslations_needs_no_gettext_and_leaves_fuzzy_messages_out(tmp_
         ("fr", "Mais pourquoi\u00a0?", "Pourquoi\u00a0?", "Au tableau"),
         ("ar", "ولكن لماذا؟", "لماذا؟", "على اللوحة"),
         ("pt", "Mas por quê?", "Por quê?", "No quadro"),
+        ("sw", "Lakini kwa nini?", "Kwa nini?", "Kwenye ubao"),
     ],
 )
 def test_the_app_speaks_the_compiled_catalogues(language, but_why, phase, state):

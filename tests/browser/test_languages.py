@@ -118,7 +118,7 @@ JOINED = {
     "fr": "3 personnes ont rejoint",
     "ar": "انضم 3 أشخاص",
     "pt": "3 pessoas entraram",
-    "sw": "Watu 3 wamejiunga",
+    "sw": "watu 3 wamejiunga",
 }
 LANGUAGES = list(ROOMS)
 
