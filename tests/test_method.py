@@ -508,3 +508,15 @@ def test_a_phone_downloads_the_calendar_from_its_take_home_page(world):
 def test_other_sessions_have_no_calendar_here(world):
     other = make_session(world.other_group, title="Theirs")
     assert world.facilitator.get(f"/s/{other.public_id}/plan.ics").status_code == 404
+
+
+def test_the_json_export_carries_the_story_mark_and_the_closing_lines_without_names(world):
+    Session.objects.filter(pk=world.session.pk).update(made_up=True, names="optional")
+    Participant.objects.filter(pk=world.me.pk).update(name="Amina")
+    closing(world.session)
+    world.session.add_closing_line("We can do this", author=world.me)
+    data = world.facilitator.get(f"/s/{world.session.public_id}/export.json").json()
+    assert data["session"]["made_up"] is True
+    [line] = data["closing_lines"]
+    assert (line["text"], line["state"]) == ("We can do this", "visible")
+    assert "Amina" not in str(data["closing_lines"])
