@@ -60,15 +60,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-# What the tests need from the system: Debian's Chromium (for the browser tests)
-# and GNU gettext (to check the catalogues against the code). As root on Debian
+# What the tests need from the system: Debian's Chromium (for the browser tests),
+# GNU gettext (to check the catalogues against the code) and HarfBuzz's subset
+# library (WeasyPrint warns without it, and the tests turn warnings into errors). As root on Debian
 # they are installed here; otherwise the command says how.
 tools:
-	@if [ ! -x "$(CHROMIUM)" ] || ! command -v xgettext >/dev/null; then \
+	@if [ ! -x "$(CHROMIUM)" ] || ! command -v xgettext >/dev/null \
+		|| ! /sbin/ldconfig -p | grep -q libharfbuzz-subset; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing Chromium and GNU gettext with apt-get"; \
+			echo "Installing Chromium, GNU gettext and HarfBuzz with apt-get"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -qq chromium gettext >/dev/null; \
+				apt-get install -y -qq chromium gettext libharfbuzz-subset0 >/dev/null; \
 		fi; \
 	fi
 	@test -x "$(CHROMIUM)" || { echo "The browser tests need Chromium at $(CHROMIUM)."; \

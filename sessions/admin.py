@@ -6,7 +6,7 @@ here: the operator sees what exists and how big it is, not what was said.
 
 from django.contrib import admin
 from django.contrib.auth.models import Group as AuthGroup
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -80,10 +80,11 @@ class OpenFilter(admin.SimpleListFilter):
         return [("yes", _("open")), ("no", _("closed"))]
 
     def queryset(self, request, queryset):
+        open_now = Q(join_code__isnull=False, joining_closed=False)
         if self.value() == "yes":
-            return queryset.filter(join_code__isnull=False)
+            return queryset.filter(open_now)
         if self.value() == "no":
-            return queryset.filter(join_code__isnull=True)
+            return queryset.exclude(open_now)
         return queryset
 
 

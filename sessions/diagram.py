@@ -84,7 +84,8 @@ class Box:
     # branch is folded, or the answers left out of a long list (and theirs).
     more: int = 0
     meta: tuple[str, ...] = ()  # the dots and tags, wrapped
-    rtl: bool = False
+    rtl: bool = False  # the cause's words run right to left
+    page_rtl: bool = False  # the page does: its labels, and where every line starts
     top: bool = False
     bar: float = 0.0  # the share of the most dots this cause got, 0..1
 
@@ -123,7 +124,14 @@ class Box:
 
     @property
     def text_x(self) -> float:
-        return round(self.x + self.w - PAD if self.rtl else self.x + PAD, 1)
+        """Where every line starts: the page's start edge, whichever way the words run."""
+        return round(self.x + self.w - PAD if self.page_rtl else self.x + PAD, 1)
+
+    @property
+    def against(self) -> bool:
+        """Whether the words run against the page: each line is then isolated
+        (FSI…PDI) in its own direction, and still starts at the page's start edge."""
+        return self.rtl != self.page_rtl
 
     @property
     def extra_lines(self) -> list[tuple[float, str, str]]:
@@ -141,7 +149,7 @@ class Box:
     def bar_box(self) -> tuple[float, float, float, float]:
         """The dots bar along the bottom edge: x, y, width, height."""
         width = max(4.0, (self.w - 2 * PAD) * self.bar)
-        x = self.x + self.w - PAD - width if self.rtl else self.x + PAD
+        x = self.x + self.w - PAD - width if self.page_rtl else self.x + PAD
         return (round(x, 1), round(self.y + self.h - 5.0, 1), round(width, 1), 3.5)
 
 
@@ -533,6 +541,7 @@ def layout(
             box.y += offset
             boxes_all.append(box)
     for box in boxes_all:
+        box.page_rtl = rtl
         if rtl:
             box.x = WIDTH - box.x - box.w
         box.x, box.y, box.w, box.h = (round(v, 1) for v in (box.x, box.y, box.w, box.h))

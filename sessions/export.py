@@ -74,6 +74,7 @@ def cause_rows(session: Session):
         "who can change",
         "actor",
         "smaller part",
+        "level",
         "author",
         "created at",
     ]
@@ -94,6 +95,7 @@ def cause_rows(session: Session):
                 cause.who_can_change,
                 cause.actor,
                 _yes(cause.smaller_part),
+                cause.level,
                 _author(session, cause),
                 cause.created_at.isoformat(),
             )
@@ -163,6 +165,10 @@ def everything(session: Session) -> dict[str, Any]:
         parent = nodes.get(cause.parent_id) if cause.parent_id else None
         (parent["children"] if parent else roots).append(node)
     names = list(session.participants.values_list("name", flat=True))
+    levels = dict.fromkeys(Cause.Level.values, 0)
+    for cause, _depth in _causes(session):
+        if cause.state == Cause.State.VISIBLE:
+            levels[cause.level] += 1
     return {
         "group": session.group.name,
         "session": {
@@ -174,6 +180,7 @@ def everything(session: Session) -> dict[str, Any]:
             "created_at": session.created_at.isoformat(),
             "phase": session.phase,
             "open_for_joining": session.is_open,
+            "ended_at": session.ended_at.isoformat() if session.ended_at else None,
             "names": session.names,
             "moderation": session.moderation,
             "filter_words": session.filter_words,
@@ -185,7 +192,13 @@ def everything(session: Session) -> dict[str, Any]:
             "follows": session.follows.public_id if session.follows else None,
             "made_up": session.made_up,
             "story_question": session.story_question,
+            "levels_view": session.levels_view,
+            "phones_suggest_level": session.phones_suggest_level,
+            # The cause whose branch Reflect and Act work on; None: the whole tree.
+            "working_on": session.branch_id,
         },
+        # Causes on the board per level ("" : not placed yet).
+        "levels": levels,
         "participants": {
             "count": len(names),
             "names": sorted((n for n in names if n), key=str.casefold)

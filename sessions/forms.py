@@ -205,6 +205,13 @@ class CauseForm(forms.Form):
     )
     # One per rendered form: a retried post with the same key adds nothing.
     key = forms.RegexField(regex=SUBMISSION_KEY, required=False, widget=forms.HiddenInput)
+    # A phone's suggestion, where the session asks for one (Session.phones_suggest_level).
+    level = forms.ChoiceField(
+        choices=Cause.Level.choices,
+        required=False,
+        label=_("At what level is it? (your suggestion)"),
+        error_messages={"invalid_choice": _("Choose one of the five levels.")},
+    )
 
 
 class ModerationForm(forms.Form):
@@ -319,6 +326,12 @@ class TagForm(forms.Form):
         label=_("Which actor (for example “the city council”)"),
     )
     smaller_part = forms.BooleanField(required=False, label=_("A smaller part, easier to change"))
+    level = forms.ChoiceField(
+        choices=Cause.Level.choices,
+        required=False,
+        label=_("At what level is it?"),
+        error_messages={"invalid_choice": _("Choose one of the five levels.")},
+    )
 
 
 class IdListField(forms.Field):

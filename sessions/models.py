@@ -297,6 +297,11 @@ class Invitation(models.Model):
 
 class SessionQuerySet(models.QuerySet["Session"]):
     def open(self):
+        """Sessions open for joining now."""
+        return self.filter(join_code__isnull=False, joining_closed=False)
+
+    def running(self):
+        """Sessions opened and not ended: their phones take part, joining open or not."""
         return self.filter(join_code__isnull=False)
 
     def for_member(self, user):
@@ -337,6 +342,9 @@ class Session(models.Model):
         # The closing round: what we learned, what gives us hope.
         CLOSE = "close", pgettext_lazy("a step of the session", "Close")
 
+    # The steps that work on the causes: they wait until there are some.
+    NEEDS_CAUSES = frozenset({"reflect", "act", "agree"})
+
     class BoardFilter(models.TextChoices):
         ALL = "all", _("Every cause")
         MATTERS = "matters", _("What matters most")
@@ -370,10 +378,16 @@ class Session(models.Model):
     paused = models.BooleanField(default=False)
     # The most phones that may join; None: no limit.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
-    # Set while the session is open for joining; cleared when it closes, so a
-    # code only ever leads to an open session. NULL, not "", so that the
-    # unique constraint ignores closed sessions.
+    # Set while the session runs, from its opening to its end, so that a code
+    # only ever leads to a running session (one whose joining is closed then
+    # says so to late joiners). NULL, not "", so that the unique constraint
+    # ignores sessions that have not started or have ended.
     join_code = models.CharField(max_length=8, null=True, blank=True)  # noqa: DJ001
+    # New people may not join; those already in go on taking part.
+    joining_closed = models.BooleanField(default=False)
+    # When the facilitator ended the session: phones thank people, nothing
+    # they do changes the tree any more.
+    ended_at = models.DateTimeField(null=True, blank=True)
     focus = models.ForeignKey(
         "Cause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -391,6 +405,16 @@ class Session(models.Model):
     actions_for_any_cause = models.BooleanField(default=False)
     board_filter = models.CharField(
         max_length=10, choices=BoardFilter.choices, default=BoardFilter.ALL
+    )
+    # The projector shows the causes by level (one person … laws, money and
+    # power) instead of the tree.
+    levels_view = models.BooleanField(default=False)
+    # Phones may suggest the level of their answer; the facilitator's choice wins.
+    phones_suggest_level = models.BooleanField(default=False)
+    # "A smaller part to work on": this cause and what is under it are what
+    # Reflect and Act look at (the projector, the ballot). None: the whole tree.
+    branch = models.ForeignKey(
+        "Cause", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # A round timer the facilitator starts and the projector counts down.
     timer_ends_at = models.DateTimeField(null=True, blank=True)
@@ -416,6 +440,10 @@ class Session(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["join_code"], name="session_join_code_unique"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(join_code__isnull=True),
+                name="session_ended_has_no_code",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=["problem", "success"]), name="session_kind_known"
             ),
@@ -448,13 +476,19 @@ class Session(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Open for joining: new people may come in."""
+        return self.join_code is not None and not self.joining_closed
+
+    @property
+    def is_running(self) -> bool:
+        """Opened and not ended: the phones already in take part."""
         return self.join_code is not None
 
     @property
     def has_ended(self) -> bool:
-        """Whether the session is over for the room: phones and the projector
-        then show the group's support contacts. Here: no longer open."""
-        return not self.is_open
+        """Whether the facilitator ended the session: phones thank people and
+        show the group's support contacts, and nothing they do changes the tree."""
+        return self.ended_at is not None
 
     @property
     def agreement_lines(self) -> list[str]:
@@ -467,6 +501,11 @@ class Session(models.Model):
         """Whether the projector shows the agreements instead of the question
         (never once the session has ended: then it thanks and shows support)."""
         return self.use_agreements and self.showing_agreements and not self.has_ended
+
+    @property
+    def asked_id(self) -> int | None:
+        """The cause the room is asked about now: the focus, in the "why?" step only."""
+        return self.focus_id if self.phase == Session.Phase.WHY else None
 
     @property
     def spaced_join_code(self) -> str:
@@ -497,17 +536,23 @@ class Session(models.Model):
         return event
 
     def open_for_joining(self) -> None:
-        """Give the session a join code no other open session holds."""
+        """Let people join: a running session opens again with its code; one not
+        started, or ended, starts (again) with a code no other session holds."""
         for _attempt in range(10):
             try:
                 with transaction.atomic():
                     session = self.lock()
                     if session.join_code:
                         self.join_code = session.join_code
+                        if session.joining_closed:
+                            Session.objects.filter(pk=self.pk).update(joining_closed=False)
+                            self.joining_closed = False
+                            self.record("opened")
                         return
                     code = joincodes.new()
-                    Session.objects.filter(pk=self.pk).update(join_code=code)
-                    self.join_code = code
+                    fields = {"join_code": code, "joining_closed": False, "ended_at": None}
+                    Session.objects.filter(pk=self.pk).update(**fields)
+                    self.__dict__.update(fields)
                     self.record("opened")
                     return
             except IntegrityError:
@@ -516,13 +561,27 @@ class Session(models.Model):
         raise Refused(_("Could not find a free join code. Please try again."), status=503)
 
     def close_for_joining(self) -> None:
+        """Stop new people joining; those already in go on (end() stops them)."""
         with transaction.atomic():
             session = self.lock()
-            if not session.join_code:
+            if not session.join_code or session.joining_closed:
                 return
-            Session.objects.filter(pk=self.pk).update(join_code=None)
-            self.join_code = None
+            Session.objects.filter(pk=self.pk).update(joining_closed=True)
+            self.joining_closed = True
             self.record("closed")
+
+    def end(self) -> None:
+        """End the session for everyone: phones thank people, the code is freed,
+        and nothing a participant does changes the tree any more."""
+        with transaction.atomic():
+            session = self.lock()
+            if session.ended_at is not None:
+                self.ended_at = session.ended_at
+                return
+            fields = {"join_code": None, "joining_closed": False, "ended_at": timezone.now()}
+            Session.objects.filter(pk=self.pk).update(**fields)
+            self.__dict__.update(fields)
+            self.record("ended")
 
     def _set(self, kind: str, fields: dict[str, Any], **data: Any) -> None:
         """Set the session's `fields` under its lock, and record `kind` with `data`."""
@@ -623,8 +682,8 @@ class Session(models.Model):
                         )
                     return earlier
             if author is not None:
-                if not session.join_code:
-                    raise Refused(_("This session is closed: lines can no longer be sent."), 409)
+                if not session.is_running:
+                    raise Refused(ENDED, status=409)
                 session.refuse_participant(author)
                 if session.phase != Session.Phase.CLOSE:
                     raise Refused(NOT_CLOSING, status=409)
@@ -653,6 +712,8 @@ class Session(models.Model):
             session = self.lock()
             if phase == Session.Phase.REVIEW and session.follows_id is None:
                 raise Refused(_("Only a follow-up session has an earlier plan to review."), 409)
+            if phase in Session.NEEDS_CAUSES and not session.has_causes():
+                raise Refused(NO_CAUSES_YET, 409)
             Session.objects.filter(pk=self.pk).update(phase=phase)
             self.phase = phase
             self.record("phase", phase=phase)
@@ -667,11 +728,51 @@ class Session(models.Model):
 
     def reveal_votes(self, revealed: bool = True) -> None:
         """Show the counts to everyone (voting stops), or hide them and let voting go on."""
+        if revealed and not self.has_causes():
+            raise Refused(NO_CAUSES_YET, 409)
         self._set("reveal" if revealed else "unreveal", {"votes_revealed": revealed})
+
+    def has_causes(self) -> bool:
+        """Whether any cause is on the board: something to vote on and act on. A query."""
+        return self.causes.filter(state=Cause.State.VISIBLE).exists()
 
     def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
         fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
         self._set("board", fields, board_filter=board_filter)
+
+    def show_levels(self, showing: bool) -> None:
+        """The projector shows the causes by level, or (False) the tree."""
+        self._set("levels_view", {"levels_view": showing}, showing=showing)
+
+    def set_level_suggestions(self, allowed: bool) -> None:
+        """Whether phones may suggest the level of their answers."""
+        self._set("settings", {"phones_suggest_level": allowed}, phones_suggest_level=allowed)
+
+    def work_on(self, cause: Cause | None) -> None:
+        """Make `cause` and what is under it the smaller part the group works on
+        in Reflect and Act (the projector and the ballot show only that branch);
+        None: the whole tree again. The cause gets the "smaller part, easier to
+        change" tag; clearing the branch leaves the tag as it is."""
+        with transaction.atomic():
+            self.lock()
+            if cause is not None:
+                cause = Cause.objects.filter(pk=cause.pk, session_id=self.pk).first()
+                if cause is None:
+                    raise Refused(_("That cause belongs to another session."), status=404)
+                if cause.state != Cause.State.VISIBLE:
+                    raise Refused(_("Only a cause on the board can be worked on."), status=409)
+                if not cause.smaller_part:
+                    Cause.objects.filter(pk=cause.pk).update(smaller_part=True)
+            Session.objects.filter(pk=self.pk).update(branch=cause)
+            self.branch = cause
+            self.record("branch", cause=cause.pk if cause else None)
+
+    def in_branch(self, cause_id: int) -> bool:
+        """Whether a cause is in the smaller part the group works on (always,
+        with none chosen). Runs a query when a branch is chosen."""
+        if self.branch_id is None or cause_id == self.branch_id:
+            return True
+        return is_descendant(self.parent_map(), cause_id, of=self.branch_id)
 
     def start_timer(self, seconds: int) -> None:
         ends = timezone.now() + timedelta(seconds=seconds)
@@ -682,7 +783,7 @@ class Session(models.Model):
 
     @property
     def voting_open(self) -> bool:
-        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_open
+        return self.phase == Session.Phase.REFLECT and not self.votes_revealed and self.is_running
 
     def vote(self, participant: Participant, cause_id: int, dots: int) -> int:
         """Put `dots` of the participant's dots on a cause (0 takes them all back).
@@ -700,6 +801,10 @@ class Session(models.Model):
                 raise Refused(_("That cause is not part of this session."), status=404)
             if cause.state != Cause.State.VISIBLE:
                 raise Refused(_("That cause is no longer on the board."), status=409)
+            if dots and not session.in_branch(cause.pk):
+                raise Refused(
+                    _("The group is working on a smaller part now: vote for a cause in it."), 409
+                )
             if dots < 0:
                 raise Refused(_("Choose how many dots to put on this cause."))
             if dots > 1 and not session.stack_dots:
@@ -802,6 +907,7 @@ class Session(models.Model):
         *,
         author: Participant | None = None,
         key: str = "",
+        level: str = "",
     ) -> Cause:
         """A new answer under cause `parent_id` (None: under the situation).
 
@@ -852,6 +958,8 @@ class Session(models.Model):
                 author=author,
                 state=Cause.State.PENDING if held else Cause.State.VISIBLE,
                 submission_key=key if author is not None else "",
+                # A phone's suggestion counts only where the session asks for one.
+                level=level if author is None or session.phones_suggest_level else "",
             )
             self.record("cause_added", cause=cause.pk)
             return cause
@@ -886,7 +994,9 @@ class Session(models.Model):
                     if isinstance(item, Cause) and before["parent_id"] != item.parent_id:
                         parents[item.pk] = before["parent_id"]
                     for field in model.UNDOABLE_FIELDS:
-                        setattr(item, field, before[field])
+                        # An event from before a field existed leaves it as it is.
+                        if field in before:
+                            setattr(item, field, before[field])
                     restored.append(item)
             if any(isinstance(i, Cause) and creates_cycle(parents, i.pk) for i in restored):
                 raise Refused(_("This can no longer be undone: it would make a loop."), 409)
@@ -932,6 +1042,25 @@ class Session(models.Model):
         """Every cause's parent id, in one query: enough to check for loops."""
         return dict(self.causes.values_list("id", "parent_id"))
 
+    def review(self, action_id: int, status: str, notes: str) -> Event:
+        """In the Review step: what became of an action of the earlier plan.
+
+        The action's own session records its change too (Action.follow_up);
+        this one records it for the room that is reviewing it now.
+        """
+        with transaction.atomic():
+            session = self.lock()
+            earlier = session.follows_id
+            action = (
+                Action.objects.filter(pk=action_id, session_id=earlier, agreed=True).first()
+                if earlier is not None
+                else None
+            )
+            if action is None:
+                raise Refused(_("This action is not in the plan under review."), status=404)
+            action.follow_up(status, notes)
+            return self.record("review", action=action.pk)
+
     def earlier_plan(self) -> models.QuerySet[Action]:
         """The plan this follow-up opens by reviewing: the agreed actions of the
         session it follows, in plan order, with their links and causes
@@ -974,6 +1103,8 @@ class Participant(models.Model):
             locked = session.lock()
             if not locked.join_code:
                 raise Refused(_("This session is not open for joining."), status=404)
+            if locked.joining_closed:
+                raise Refused(JOINING_CLOSED, status=403)
             if (
                 locked.max_participants is not None
                 and cls.objects.filter(session=session).count() >= locked.max_participants
@@ -995,6 +1126,13 @@ NOT_CLOSING = _(
     "facilitator asks what we learned."
 )
 
+NO_CAUSES_YET = _(
+    "There are no causes on the board yet: ask the group why first, then reflect and act on them."
+)
+JOINING_CLOSED = _(
+    "Joining is closed for this session. If you are in the room, ask the facilitator to let you in."
+)
+ENDED = _("The session has ended: answers stay as they are.")
 NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
 
 
@@ -1083,9 +1221,20 @@ class Cause(models.Model):
         INSIDE = "inside", _("We can, inside the group")
         OUTSIDE = "outside", _("Someone outside the group")
 
+    class Level(models.TextChoices):
+        """Where a cause sits, from one person's choices to the conditions around
+        them: the guide's "larger social issues". In this order on every screen."""
+
+        UNPLACED = "", _("Not placed yet")
+        PERSON = "person", _("One person")
+        FAMILY = "family", _("Family and friends")
+        COMMUNITY = "community", _("The community")
+        SERVICES = "services", _("Services and institutions")
+        LAWS = "laws", _("Laws, money and power")
+
     # What undo puts back (Session.undo), under this key of the event's data.
     UNDO_KEY = "causes"
-    TAG_FIELDS = ["matters_most", "can_change", "who_can_change", "actor", "smaller_part"]
+    TAG_FIELDS = ["matters_most", "can_change", "who_can_change", "actor", "smaller_part", "level"]
     UNDOABLE_FIELDS = ["state", "parent_id", "text", "merged_into_id", *TAG_FIELDS]
     # What reword() says when the wording cannot be changed.
     GONE = _("This cause is no longer on the board.")
@@ -1125,6 +1274,11 @@ class Cause(models.Model):
     actor = models.CharField(max_length=ACTOR_MAX_LENGTH, blank=True, default="")
     # "A smaller part, easier to change."
     smaller_part = models.BooleanField(default=False)
+    # From one person to laws, money and power (Level). A phone's suggestion
+    # lands here too when the session asks for it; the facilitator's wins.
+    level = models.CharField(
+        max_length=10, choices=Level.choices, blank=True, default=Level.UNPLACED
+    )
 
     class Meta:
         ordering = ["id"]
@@ -1136,6 +1290,10 @@ class Cause(models.Model):
             models.CheckConstraint(
                 condition=Q(who_can_change__in=["", "inside", "outside"]),
                 name="cause_who_can_change_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=["", "person", "family", "community", "services", "laws"]),
+                name="cause_level_known",
             ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="cause_not_its_own_parent"),
             models.CheckConstraint(
@@ -1169,6 +1327,13 @@ class Cause(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.state == self.State.VISIBLE
+
+    @property
+    def next_level(self) -> str:
+        """The level one click (or L) on the console moves it to: the next one
+        out, from one person to laws, money and power, then not placed again."""
+        order = Cause.Level.values
+        return order[(order.index(self.level) + 1) % len(order)] if self.level in order else ""
 
     def approve(self) -> Event:
         return self._set_state("approve", self.State.VISIBLE, allowed={self.State.PENDING})
@@ -1249,6 +1414,12 @@ class Cause(models.Model):
 
         return moderate(self, "merge", change)
 
+    def place(self, level: str) -> Event:
+        """Put the cause on a level (Level; "" takes it off). Undone like a tag."""
+        if level not in Cause.Level.values:
+            raise Refused(_("Choose one of the five levels."))
+        return self.tag(level=level)
+
     def tag(self, **tags: Any) -> Event:
         """Set the reflection tags (TAG_FIELDS) on a cause that is on the board."""
         unknown = set(tags) - set(self.TAG_FIELDS)
@@ -1291,6 +1462,8 @@ class Cause(models.Model):
         """The author takes their answer back (nothing to undo for the facilitator)."""
         with transaction.atomic():
             session = self.session.lock()
+            if not session.is_running:
+                raise Refused(ENDED, status=409)
             fresh = Cause.objects.get(pk=self.pk)
             if fresh.state not in {self.State.PENDING, self.State.VISIBLE}:
                 raise Refused(_("This answer is no longer on the board."), status=409)
@@ -1564,6 +1737,8 @@ class Action(models.Model):
         """The author takes their proposal back."""
         with transaction.atomic():
             session = self.session.lock()
+            if not session.is_running:
+                raise Refused(ENDED, status=409)
             fresh = Action.objects.get(pk=self.pk)
             if fresh.state not in {self.State.PENDING, self.State.VISIBLE} or fresh.agreed:
                 raise Refused(_("This idea is no longer open to withdraw."), status=409)

@@ -26,7 +26,9 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.text import Truncator, slugify
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from weasyprint import HTML
@@ -34,6 +36,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from sessions import diagram, tree
 from sessions.models import Action, Cause, ClosingLine, Refused, Session
+from sessions.templatetags.bidi import direction
 
 # ?paper= values, and what the PAPER_SIZE setting spells.
 PAPERS = {"a4": "A4", "letter": "Letter"}
@@ -76,7 +79,8 @@ class Item:
 
     @property
     def tags(self) -> list[str]:
-        """The tags and dots in words, in the language active when the page renders.
+        """The tags and dots in words, in the language active when the page renders
+        (safe HTML: an actor's name comes isolated in its own direction).
 
         The template writes them after the cause's words, in the same text rather
         than in a box of their own: WeasyPrint's time grows with every box.
@@ -93,13 +97,16 @@ class Item:
         if cause.who_can_change == Cause.WhoCanChange.INSIDE:
             words.append(_("We can change it, inside the group"))
         elif cause.who_can_change == Cause.WhoCanChange.OUTSIDE and cause.actor:
-            words.append(
-                _("Someone outside the group can change it: %(actor)s") % {"actor": cause.actor}
-            )
+            # The actor was typed: isolated in its own direction, like every typed text.
+            actor = format_html('<bdi dir="{}">{}</bdi>', direction(cause.actor), cause.actor)
+            label = conditional_escape(_("Someone outside the group can change it: %(actor)s"))
+            words.append(mark_safe(label % {"actor": actor}))  # both parts escaped
         elif cause.who_can_change == Cause.WhoCanChange.OUTSIDE:
             words.append(_("Someone outside the group can change it"))
         if cause.smaller_part:
             words.append(_("A smaller part, easier to change"))
+        if cause.level:
+            words.append(_("Level: %(level)s") % {"level": cause.get_level_display()})
         return words
 
 
@@ -107,13 +114,6 @@ class Item:
 class PlanAction:
     action: Action
     addresses: list[Item] = field(default_factory=list)
-
-    @property
-    def causes_text(self) -> str:
-        """The causes it addresses, one a line (the table cell keeps line breaks)."""
-        return "\n".join(
-            f"{item.number} {Truncator(item.cause.text).chars(45)}" for item in self.addresses
-        )
 
 
 def summary(session: Session) -> dict:
@@ -162,6 +162,10 @@ def summary(session: Session) -> dict:
         if session.names != Session.Names.ANONYMOUS
         else [],
         "voted": any(item.dots for item in items),
+        # (level, name, causes) from one person to laws, money and power, then
+        # those not placed yet; names in the language the page renders in.
+        "levels": built.by_level() if items else [],
+        "working_on": by_id.get(session.branch_id) if session.branch_id else None,
         # Where to get support, printed for everyone to take home.
         "support": list(session.group.support_contacts.all()),
         # The closing round's lines that were on the wall.

@@ -6,6 +6,7 @@ never grows with the tree.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sessions.models import Cause, Session
 
@@ -41,6 +42,29 @@ class Tree:
     @property
     def size(self) -> int:
         return len(self.flat)
+
+    def within(self, pk: int | None) -> "Tree":
+        """Only the branch of `pk` (the cause and what is under it): the smaller
+        part the group works on. The whole tree if `pk` is None or not on the board."""
+        start = next((n for n in self.flat if n.pk == pk), None)
+        if start is None:
+            return self
+        flat, stack = [], [start]
+        while stack:
+            node = stack.pop()
+            flat.append(node)
+            stack.extend(reversed(node.children))
+        return Tree(roots=[start], flat=flat, focus_path=self.focus_path, pending=self.pending)
+
+    def by_level(self) -> list[tuple[str, Any, list[Node]]]:
+        """(level, its name, its causes) for each level, from one person to laws,
+        money and power, then the causes not placed yet; causes in the tree's order."""
+        groups: dict[str, list[Node]] = {value: [] for value in Cause.Level.values}
+        for node in self.flat:
+            groups.setdefault(node.cause.level, []).append(node)
+        order = [*Cause.Level.values[1:], Cause.Level.UNPLACED]
+        # The names stay lazy: they read in the language the page renders in.
+        return [(value, Cause.Level(value).label, groups[value]) for value in order]
 
     def ranked(self) -> list[Node]:
         """Causes with dots, most first; ties in the order of the tree."""

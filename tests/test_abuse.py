@@ -48,9 +48,9 @@ def test_guesses_by_get_and_post_share_one_count(world):
     assert client.post("/join/ZZZZZZ/").status_code == 429
 
 
-def test_a_closed_code_counts_as_a_guess(world):
+def test_an_ended_sessions_code_counts_as_a_guess(world):
     code = world.session.join_code
-    world.session.close_for_joining()
+    world.session.end()
     client = Client()
     for _ in range(ratelimits.JOIN_GUESS.count):
         assert client.post("/join/", {"code": code}).status_code == 404

@@ -110,8 +110,8 @@ def test_an_answer_of_280_characters_is_kept(world):
     assert len(world.session.causes.get().text) == 280
 
 
-def test_an_answer_after_joining_closed_is_refused_with_409(world):
-    world.session.close_for_joining()
+def test_an_answer_after_the_session_ended_is_refused_with_409(world):
+    world.session.end()
     response = answer(world, "Cars drive too fast")
     assert response.status_code == 409
     assert "This session is closed: answers can no longer be sent." in response.content.decode()

@@ -291,9 +291,27 @@ def test_siblings_and_cousins_close_their_lists(world):
 
 @pytest.mark.parametrize(("phase", "first"), [("why", "Edit the wording"), ("reflect", "Reflect")])
 def test_the_panel_puts_first_what_the_step_needs(world, phase, first):
-    world.session.set_phase(phase)
     lights = make_cause(world.session, "No street lights")
+    world.session.set_phase(phase)
     fragment = world.facilitator.get(url(world, f"causes/{lights.pk}/"), **HTMX).content.decode()
     sections = [part.split("</h2>")[0] for part in fragment.split("<h2>")[1:]]
     assert sections[0].startswith(first)
     assert len(sections) == 4
+
+
+# "Asking now" marks the question of the "why?" step, and only there.
+
+
+@pytest.mark.parametrize("phase", ["reflect", "act", "agree"])
+def test_asking_now_shows_only_in_the_why_step(world, phase):
+    lights = make_cause(world.session, "No street lights")
+    world.session.ask_why(lights)
+    page = world.facilitator.get(url(world, "console/")).content.decode()
+    assert "Asking now" in page and "is-focus" in page
+    world.session.set_phase(phase)
+    for audience in ("console", "present"):
+        page = world.facilitator.get(url(world, f"{audience}/")).content.decode()
+        assert "Asking now" not in page
+        assert "is-focus" not in page and "on-path" not in page
+    phone = world.participant.get(f"/p/{world.session.public_id}/").content.decode()
+    assert "(the question now)" not in phone and "asked-now" not in phone

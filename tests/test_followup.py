@@ -614,3 +614,85 @@ def test_the_outsiders_own_groups_do_not_let_him_copy_this_groups_session(world)
     )
     assert response.status_code == 404
     assert not Session.objects.filter(title="Stolen").exists()
+
+
+# The Review step of a follow-up: status and notes from the console.
+
+
+@pytest.fixture
+def reviewing(world):
+    """The world's session reviews the plan of an earlier one, in the Review step."""
+    earlier = make_session(world.group, title="Last spring", open=False)
+    action = make_agreed_action(earlier, "Ask for street lights", notes="Wrote in May")
+    Session.objects.filter(pk=world.session.pk).update(follows=earlier)
+    world.session.refresh_from_db()
+    world.session.set_phase("review")
+    return action
+
+
+def review_post(world, action, data, persona="facilitator", **extra):
+    url = f"/s/{world.session.public_id}/review/{action.pk}/"
+    return world.as_(persona).post(url, data, **extra)
+
+
+def test_the_console_updates_an_actions_status_and_notes_during_review(world, reviewing):
+    response = review_post(world, reviewing, {"status": "started", "notes": "The council replied"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/s/{world.session.public_id}/console/"
+    reviewing.refresh_from_db()
+    assert (reviewing.status, reviewing.notes) == ("started", "The council replied")
+    assert reviewing.status_changed_at is not None
+    assert world.session.events.filter(kind="review", data__action=reviewing.pk).exists()
+
+
+def test_htmx_gets_the_console_with_the_new_status(world, reviewing):
+    response = review_post(
+        world, reviewing, {"status": "done", "notes": "Lights are up"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert '<span class="status-badge status-done">Done</span>' in html
+    assert "Lights are up" in html
+
+
+def test_the_console_projector_and_phones_show_the_notes_and_a_status_badge(world, reviewing):
+    sid = world.session.public_id
+    console = world.facilitator.get(f"/s/{sid}/console/").content.decode()
+    assert "Wrote in May" in console
+    assert f'action="/s/{sid}/review/{reviewing.pk}/"' in console
+    assert f'id="review-status-{reviewing.pk}"' in console
+    for page in (
+        world.organizer.get(f"/s/{sid}/present/").content.decode(),
+        world.participant.get(f"/p/{sid}/").content.decode(),
+    ):
+        assert '<span class="status-badge status-not_started">Not started</span>' in page
+        assert '<p class="plan-notes" dir="auto">Wrote in May</p>' in page
+
+
+@pytest.mark.parametrize(
+    "data", [{"status": "finished", "notes": ""}, {"status": "done", "notes": "x" * 2001}]
+)
+def test_bad_review_input_is_refused_and_changes_nothing(world, reviewing, data):
+    response = review_post(world, reviewing, data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert 'class="error"' in response.content.decode()
+    reviewing.refresh_from_db()
+    assert (reviewing.status, reviewing.notes) == ("not_started", "Wrote in May")
+
+
+def test_only_the_plan_under_review_can_be_updated_from_the_console(world, reviewing):
+    elsewhere = make_agreed_action(world.session, "An action of this session")
+    response = review_post(world, elsewhere, {"status": "done", "notes": ""})
+    assert response.status_code == 404
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == "not_started"
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_review_from_the_console(world, reviewing, persona, expected):
+    response = review_post(world, reviewing, {"status": "dropped", "notes": ""}, persona=persona)
+    url = f"/s/{world.session.public_id}/review/{reviewing.pk}/"
+    assert_outcome(response, expected, world, url)
+    reviewing.refresh_from_db()
+    assert (reviewing.status == "dropped") == (persona in FACILITATORS)

@@ -109,7 +109,7 @@ def test_a_code_that_cannot_be_a_code_asks_for_the_right_shape(world):
         assert "A join code has 6 letters and digits, like ABC 234." in response.content.decode()
 
 
-# Wrong and closed codes: the same answer, so a code tells nobody what once existed
+# Wrong codes and those of ended sessions: the same answer, so a code tells nobody what once existed
 
 
 def normalised_page(response, code: str) -> str:
@@ -120,8 +120,9 @@ def normalised_page(response, code: str) -> str:
 
 
 def closed_code(world) -> str:
+    """The code of a session that has ended: it leads nowhere any more."""
     code = world.session.join_code
-    world.session.close_for_joining()
+    world.session.end()
     return code
 
 
@@ -168,7 +169,7 @@ def test_a_session_closing_just_as_someone_joins_answers_like_a_wrong_code(world
     join = Participant.join.__func__
 
     def join_after_closing(cls, session, name=""):
-        session.close_for_joining()
+        session.end()
         return join(cls, session, name)
 
     monkeypatch.setattr(Participant, "join", classmethod(join_after_closing))
@@ -187,7 +188,7 @@ def test_a_session_that_closes_between_the_form_and_the_post_answers_like_a_wron
     code = world.session.join_code
     phone = Client()
     assert phone.get(f"/join/{code}/").status_code == 200
-    world.session.close_for_joining()
+    world.session.end()
     wrong = unused_code(world)
     for_closed = phone.post(post_to.format(code=code), {"code": code})
     for_wrong = Client().post(post_to.format(code=wrong), {"code": wrong})
@@ -203,7 +204,7 @@ def test_a_session_closing_just_as_someone_types_its_code_answers_like_a_wrong_c
     join = Participant.join.__func__
 
     def join_after_closing(cls, session, name=""):
-        session.close_for_joining()
+        session.end()
         return join(cls, session, name)
 
     monkeypatch.setattr(Participant, "join", classmethod(join_after_closing))
@@ -214,8 +215,8 @@ def test_a_session_closing_just_as_someone_types_its_code_answers_like_a_wrong_c
     assert PARTICIPANT_COOKIE.format(world.session.public_id) not in response.cookies
 
 
-def test_a_phone_page_of_a_closed_session_sends_newcomers_to_the_join_form(world):
-    world.session.close_for_joining()
+def test_a_phone_page_of_an_ended_session_sends_newcomers_to_the_join_form(world):
+    world.session.end()
     response = Client().get(f"/p/{world.session.public_id}/")
     assert response.status_code == 302
     assert response["Location"] == "/join/"
@@ -357,9 +358,9 @@ def test_opening_says_so_when_no_free_code_can_be_found(world, monkeypatch):
     assert session.join_code is None
 
 
-def test_closing_a_session_clears_its_code(world):
+def test_ending_a_session_clears_its_code(world):
     code = world.session.join_code
-    response = world.facilitator.post(f"/s/{world.session.public_id}/close/")
+    response = world.facilitator.post(f"/s/{world.session.public_id}/end/")
     assert response.status_code == 302
     world.session.refresh_from_db()
     assert world.session.join_code is None
@@ -376,8 +377,8 @@ def test_reopening_a_session_gives_it_a_new_code(world):
     assert Client().get(f"/join/{world.session.join_code}/").status_code == 200
 
 
-def test_participants_who_joined_before_closing_keep_their_phone_page(world):
-    world.session.close_for_joining()
+def test_participants_who_joined_before_the_end_keep_their_phone_page(world):
+    world.session.end()
     response = world.participant.get(f"/p/{world.session.public_id}/")
     assert response.status_code == 200
-    assert "Answers are closed." in response.content.decode()
+    assert "The session has ended." in response.content.decode()

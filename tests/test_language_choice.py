@@ -34,9 +34,47 @@ def test_the_phone_speaks_the_sessions_language(spanish):
     assert "Enviar" in html
 
 
-def test_the_browsers_language_does_not_change_the_phone(spanish):
+def test_the_phone_speaks_its_browsers_language_when_the_app_does(spanish):
     html = page(spanish.participant, f"/p/{spanish.session.public_id}/", accept_language="fr")
+    assert '<html lang="fr"' in html
+    # A browser language the app does not speak: the session's.
+    html = page(spanish.participant, f"/p/{spanish.session.public_id}/", accept_language="de")
     assert '<html lang="es"' in html
+
+
+def test_a_pick_wins_over_the_browsers_language(spanish):
+    spanish.participant.cookies[PICKED] = "ar"
+    html = page(spanish.participant, f"/p/{spanish.session.public_id}/", accept_language="fr")
+    assert '<html lang="ar"' in html
+
+
+@pytest.mark.parametrize(
+    ("browser", "lang", "join_word", "send_word"),
+    [("es-ES,es;q=0.9", "es", "Unirse", "Enviar"), ("ar,en;q=0.5", "ar", "انضم", "أرسل")],
+)
+def test_a_phone_keeps_its_browsers_language_from_the_join_page_to_the_last(
+    world, browser, lang, join_word, send_word
+):
+    """An English session; a phone whose browser speaks Spanish or Arabic."""
+    phone = Client(headers={"accept-language": browser})
+    sid, code = world.session.public_id, world.session.join_code
+    for html in (page(phone, "/join/"), page(phone, f"/join/{code}/")):
+        assert f'<html lang="{lang}"' in html
+        assert join_word in html
+    response = phone.post("/join/", {"code": code})
+    assert response.status_code == 302
+    assert response["Location"] == f"/p/{sid}/"
+    html = page(phone, f"/p/{sid}/")
+    assert f'<html lang="{lang}"' in html
+    assert send_word in html
+    answered = phone.post(
+        f"/p/{sid}/answers/", {"text": "Dark", "parent": ""}, headers={"HX-Request": "true"}
+    )
+    assert answered.status_code == 200
+    assert send_word in answered.content.decode()
+    assert world.session.causes.get().text == "Dark"
+    # What the room sees live reaches it in the same language.
+    assert phone_audience(answered.wsgi_request) == f"phone:{lang}"
 
 
 def test_a_participant_picks_another_language_for_their_phone(spanish):

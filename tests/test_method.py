@@ -6,7 +6,7 @@ from datetime import date
 import icalendar
 import pytest
 from django.core import checks
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from sessions import storybook
 from sessions.models import ClosingLine, Event, GroupStory, Participant, Session
@@ -300,12 +300,20 @@ def test_an_empty_or_long_line_is_refused_with_its_message(world):
     assert not ClosingLine.objects.exists()
 
 
-def test_a_closed_session_takes_no_more_lines(world):
+def test_closing_joining_still_takes_lines_but_an_ended_session_does_not(world):
     closing(world.session)
     world.session.close_for_joining()
-    response = world.participant.post(phone_url(world.session, "lines/"), {"text": "Late"})
+    response = world.participant.post(phone_url(world.session, "lines/"), {"text": "In time"})
+    assert response.status_code == 302
+    world.session.end()
+    response = world.anonymous.post(phone_url(world.session, "lines/"), {"text": "Late"})
+    assert response.status_code == 403
+    late = Client()
+    join(late, world.session)
+    response = late.post(phone_url(world.session, "lines/"), {"text": "Late"})
     assert response.status_code == 409
-    assert not ClosingLine.objects.exists()
+    assert "The session has ended" in response.content.decode()
+    assert list(ClosingLine.objects.values_list("text", flat=True)) == ["In time"]
 
 
 def test_lines_are_moderated_like_answers(world):
@@ -371,7 +379,7 @@ def test_the_summary_shows_the_lines_that_were_on_the_wall(world):
 
 def ended(session: Session) -> None:
     closing(session)
-    session.close_for_joining()
+    session.end()
 
 
 def test_the_take_home_page_opens_once_the_session_has_ended(world):
@@ -393,7 +401,7 @@ def test_the_take_home_page_holds_what_the_group_found_and_agreed(world):
     Participant.objects.filter(pk=world.me.pk).update(name="Amina")
     closing(world.session)
     world.session.add_closing_line("Together we are stronger", author=world.me)
-    world.session.close_for_joining()
+    world.session.end()
     response = world.anonymous.get(phone_url(world.session, "home/"))
     assert response.status_code == 200
     page = response.content.decode()

@@ -179,7 +179,7 @@ ENDED_PAGES = {
     ],
 )
 def test_who_may_see_what_is_taken_home_after_the_end(world, template, persona, expected):
-    world.session.close_for_joining()
+    world.session.end()
     url = template.format(session=world.session.public_id)
     assert_outcome(world.as_(persona).get(url), expected, world, url)
 
@@ -225,6 +225,8 @@ POST_ONLY = [
     "/g/{group}/actions/{action}/",
     "/s/{session}/open/",
     "/s/{session}/close/",
+    "/s/{session}/end/",
+    "/s/{session}/review/{action}/",
     "/s/{session}/moderation/",
     "/s/{session}/causes/",
     "/s/{session}/focus/",
@@ -256,6 +258,11 @@ POST_ONLY = [
     "/s/{session}/lines/{line}/hide/",
     "/s/{session}/lines/{line}/unhide/",
     "/p/{session}/lines/",
+    "/s/{session}/causes/{cause}/level/",
+    "/s/{session}/causes/{cause}/work-on/",
+    "/s/{session}/work-on/whole/",
+    "/s/{session}/levels/view/",
+    "/s/{session}/levels/phones/",
 ]
 
 
@@ -636,6 +643,15 @@ def test_only_facilitators_close_a_session(world, persona, expected):
     assert_outcome(response, expected, world, url)
     world.session.refresh_from_db()
     assert world.session.is_open == (persona not in FACILITATORS)
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_end_a_session(world, persona, expected):
+    url = f"/s/{world.session.public_id}/end/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert world.session.has_ended == (persona in FACILITATORS)
 
 
 @pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))

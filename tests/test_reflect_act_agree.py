@@ -6,6 +6,7 @@ facilitator's login.
 """
 
 import datetime
+import re
 
 import pytest
 from django.db import IntegrityError
@@ -50,6 +51,7 @@ def voting(world):
 
 @pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
 def test_only_facilitators_move_the_room_to_another_phase(world, persona, expected):
+    make_cause(world.session)
     response = post(world, persona, "phase/", {"phase": "reflect"})
     assert_outcome(response, expected, world, f"/s/{world.session.public_id}/phase/")
     world.session.refresh_from_db()
@@ -75,6 +77,7 @@ def test_only_a_follow_up_session_can_review_an_earlier_plan(world):
 def test_the_console_shows_the_prompt_for_the_current_step(world):
     console = f"/s/{world.session.public_id}/console/"
     assert "why does this happen?" in world.facilitator.get(console).content.decode()
+    make_cause(world.session)
     to_phase(world.session, "reflect")
     assert "Which of these causes matter most?" in world.facilitator.get(console).content.decode()
     to_phase(world.session, "act")
@@ -87,6 +90,7 @@ def test_a_success_session_turns_the_wording_around(world):
     Session.objects.filter(pk=world.session.pk).update(kind="success")
     console = f"/s/{world.session.public_id}/console/"
     assert "why did this go well?" in world.facilitator.get(console).content.decode()
+    make_cause(world.session)
     to_phase(world.session, "act")
     html = world.facilitator.get(console).content.decode()
     assert "what can we repeat, or do more of?" in html
@@ -764,3 +768,38 @@ def test_an_action_in_the_plan_is_taken_out_before_it_is_hidden(world):
     assert "Take this action out of the plan first." in response.content.decode()
     lamps.refresh_from_db()
     assert lamps.state == "visible" and lamps.agreed
+
+
+# Steps that need causes wait until there are some.
+
+NO_CAUSES = "There are no causes on the board yet: ask the group why first"
+
+
+@pytest.mark.parametrize("phase", ["reflect", "act", "agree"])
+def test_a_step_that_needs_causes_waits_until_there_are_some(world, phase):
+    response = post(world, "facilitator", "phase/", {"phase": phase}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 409
+    assert NO_CAUSES in response.content.decode()
+    world.session.refresh_from_db()
+    assert world.session.phase == "why"
+    console = world.facilitator.get(f"/s/{world.session.public_id}/console/").content.decode()
+    assert re.search(rf'id="phase-{phase}" class="small" disabled', console)
+    assert "Reflect, Act and Agree open once there are causes on the board." in console
+
+
+def test_reflect_without_causes_says_so_everywhere_and_reveals_nothing(world, voting):
+    for cause in voting:
+        cause.hide()
+    response = post(world, "facilitator", "votes/reveal/")
+    assert response.status_code == 409
+    world.session.refresh_from_db()
+    assert not world.session.votes_revealed
+    console = world.facilitator.get(f"/s/{world.session.public_id}/console/").content.decode()
+    assert NO_CAUSES in console
+    assert 'id="reveal"' not in console
+    projector = world.facilitator.get(f"/s/{world.session.public_id}/present/").content.decode()
+    assert "Nothing to vote on yet." in projector
+    assert "Put your dots on your phone" not in projector
+    phone = world.participant.get(f"/p/{world.session.public_id}/").content.decode()
+    assert "Nothing to vote on yet." in phone
+    assert 'id="ballot"' not in phone

@@ -418,7 +418,7 @@ def test_support_shows_on_the_projector_and_every_phone_when_the_session_ends(wo
     )
     _seq, projector = render_projector(session.pk)
     assert "City helpline" not in projector
-    world.facilitator.post(f"/s/{session.public_id}/close/")
+    world.facilitator.post(f"/s/{session.public_id}/end/")
     session.refresh_from_db()
     assert session.has_ended
     _seq, projector = render_projector(session.pk)
@@ -434,7 +434,7 @@ def test_support_shows_on_the_projector_and_every_phone_when_the_session_ends(wo
 def test_at_the_end_agreements_give_way_to_thanks_and_support(world):
     session = agreeing(world)
     world.group.support_contacts.create(name="City helpline", reach="0800 123 456")
-    session.close_for_joining()
+    session.end()
     _seq, projector = render_projector(session.pk)
     assert "Before we start" not in projector
     assert "City helpline" in projector

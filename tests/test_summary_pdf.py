@@ -409,7 +409,7 @@ def test_the_summary_page_links_the_pdf_and_escapes_what_people_wrote(world):
 def test_a_deep_tree_indents_no_further_than_five_levels(world):
     built = build(world.session)
     html = world.facilitator.get(url(world.session, "summary/")).content.decode()
-    deepest = re.search(r'<li class="d(\d)[^"]*" dir="ltr">1\.1\.1\.1\.1\.1 ', html)
+    deepest = re.search(r'<li class="d(\d)[^"]*"><span class="number">1\.1\.1\.1\.1\.1<', html)
     assert deepest is not None
     assert deepest.group(1) == "5"
     assert CHAIN[-1] in html
@@ -428,9 +428,15 @@ def test_each_answer_runs_its_own_way_in_print_too(world):
     make_cause(world.session, "2024: no lights")
     make_cause(world.session, "42")
     html = world.facilitator.get(url(world.session, "summary/")).content.decode()
-    assert '<li class="d0" dir="rtl">1 الإنارة معطلة</li>' in html
-    assert '<li class="d0" dir="ltr">2 2024: no lights</li>' in html
-    assert '<li class="d0" dir="auto">3 42</li>' in html
+    assert (
+        '<li class="d0"><span class="number">1</span> <bdi dir="rtl">الإنارة معطلة</bdi></li>'
+        in html
+    )
+    assert (
+        '<li class="d0"><span class="number">2</span> <bdi dir="ltr">2024: no lights</bdi></li>'
+        in html
+    )
+    assert '<li class="d0"><span class="number">3</span> <bdi dir="auto">42</bdi></li>' in html
 
 
 # Exports
@@ -667,3 +673,84 @@ def test_a_full_printer_holds_up_no_live_update_and_asks_the_next_download_to_wa
     responses = async_to_sync(scenario)()
     assert [r.status_code for r in responses] == [200] * crowd
     assert pdf.printer.taken == 0
+
+
+# Levels: from one person to conditions
+
+
+def placed(session: Session) -> dict[str, Cause]:
+    """Five causes on four levels, one not placed, one hidden (which never counts)."""
+    causes = {
+        "He drives too fast": "person",
+        "His friends dare him": "family",
+        "The council cut the budget": "laws",
+        "Banks fund the car dealers": "laws",
+        "The bus service stopped": "services",
+        "Nobody knows yet": "",
+    }
+    made = {text: make_cause(session, text, level=level) for text, level in causes.items()}
+    make_cause(session, "A hidden remark", level="person", state=Cause.State.HIDDEN)
+    return made
+
+
+def test_the_pdf_prints_each_causes_level_and_the_count_per_level(world):
+    made = placed(world.session)
+    world.session.work_on(made["The council cut the budget"])
+    response = world.facilitator.get(url(world.session, "summary.pdf"))
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert "He drives too fast — Level: One person" in text
+    assert "His friends dare him — Level: Family and friends" in text
+    assert (
+        "The council cut the budget — A smaller part, easier to change · "
+        "Level: Laws, money and power" in text
+    )
+    assert "The bus service stopped — Level: Services and institutions" in text
+    counts = text[text.index("From one person to conditions: causes by level") :]
+    for line in (
+        "One person: 1",
+        "Family and friends: 1",
+        "The community: 0",
+        "Services and institutions: 1",
+        "Laws, money and power: 2",
+        "Not placed yet: 1",
+    ):
+        assert line in counts
+    assert "The smaller part the group worked on: 3 “The council cut the budget”." in text
+
+
+def test_the_summary_page_shows_the_levels_in_the_sessions_language(world):
+    placed(world.session)
+    Session.objects.filter(pk=world.session.pk).update(language="es")
+    html = world.facilitator.get(url(world.session, "summary/")).content.decode()
+    assert 'data-level="laws">' in html
+    assert '<li data-level="">' in html
+    assert "Laws, money and power" not in html
+
+
+def test_the_causes_csv_carries_each_causes_level(world):
+    placed(world.session)
+    rows = read_csv(world.facilitator.get(url(world.session, "causes.csv")))
+    header, *causes = rows
+    by_text = {row[3]: dict(zip(header, row, strict=True)) for row in causes}
+    assert by_text["He drives too fast"]["level"] == "person"
+    assert by_text["The council cut the budget"]["level"] == "laws"
+    assert by_text["Nobody knows yet"]["level"] == ""
+
+
+def test_the_json_export_carries_levels_their_counts_and_the_part_worked_on(world):
+    made = placed(world.session)
+    world.session.work_on(made["The bus service stopped"])
+    data = json.loads(world.organizer.get(url(world.session, "export.json")).content)
+    roots = {node["text"]: node for node in data["causes"]}
+    assert roots["His friends dare him"]["tags"]["level"] == "family"
+    assert roots["A hidden remark"]["tags"]["level"] == "person"
+    assert data["levels"] == {
+        "": 1,
+        "person": 1,
+        "family": 1,
+        "community": 0,
+        "services": 1,
+        "laws": 2,
+    }
+    assert data["session"]["working_on"] == made["The bus service stopped"].pk

@@ -26,6 +26,7 @@ from sessions.forms import (
     CauseForm,
     EditApproveForm,
     EditCauseForm,
+    FollowUpForm,
     MergeCauseForm,
     ModerationForm,
     PhaseForm,
@@ -69,6 +70,7 @@ NOTICES = {
     "tag": _("Tags changed on “%(text)s”."),
     "matters": _("Marked as mattering most: “%(text)s”."),
     "not_matters": _("No longer marked as mattering most: “%(text)s”."),
+    "level": _("“%(text)s”: %(level)s."),
     "undo": _("Undone: %(what)s “%(text)s”."),
 }
 # Where the notice shows on a laptop: beside the pane the action came from
@@ -81,7 +83,7 @@ REGIONS = ",".join(
     f"#{region}"
     for region in (
         *("flash", "notice", "cause-panel", "room", "phase", "add", "add-action"),
-        *("status", "cquestion", "pending", "reflect", "acts", "closing", "ctree"),
+        *("status", "cquestion", "pending", "reflect", "acts", "closing", "ctree", "levels"),
     )
 )
 
@@ -160,9 +162,12 @@ def notice_for(session: Session, event: Event | None) -> dict | None:
             values["target"] = _short(item.parent.text)
     elif key == "tag" and isinstance(item, Cause):
         before = event.data["undo"]["causes"][0]
-        changed = {f for f in Cause.TAG_FIELDS if before[f] != getattr(item, f)}
+        changed = {f for f in Cause.TAG_FIELDS if before.get(f) != getattr(item, f)}
         if changed == {"matters_most"}:
             key = "matters" if item.matters_most else "not_matters"
+        elif changed == {"level"}:
+            key = "level"
+            values["level"] = str(item.get_level_display())
     if key not in NOTICES or (key in {"merge", "move"} and "target" not in values):
         return None
     return {
@@ -180,7 +185,7 @@ def console_context(session: Session) -> dict:
     """
     causes = list(session.causes.select_related("author"))
     revealed = session.votes_revealed
-    built = tree.build(causes, session.focus_id, session.tally() if revealed else None)
+    built = tree.build(causes, session.asked_id, session.tally() if revealed else None)
     last_undoable = (
         session.events.filter(undone=False, data__has_key="undo").order_by("-seq").first()
     )
@@ -195,6 +200,8 @@ def console_context(session: Session) -> dict:
         "undo_label": UNDO_LABELS.get(last_undoable.kind, "") if last_undoable else "",
         "undo_target": None,
         "timer_choices": TIMER_CHOICES,
+        "level_counts": built.by_level() if built.flat else [],
+        "branch": next((n.cause for n in built.flat if n.pk == session.branch_id), None),
     }
     phase = session.phase
     if phase == Session.Phase.REFLECT:
@@ -358,6 +365,13 @@ def start_questions(request, session_id):
 def show_agreements(request, session_id):
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.show_agreements(True))
+
+
+@require_POST
+@login_required
+def end_session(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, session.end)
 
 
 @require_POST
@@ -721,6 +735,48 @@ def matters_most(request, session_id, cause_id):
 
 @require_POST
 @login_required
+def place_cause(request, session_id, cause_id):
+    """Put a cause on a level (one person … laws, money and power): one click."""
+    session = session_for_facilitator(request, session_id)
+    cause = _cause(session, cause_id)
+    return _respond(request, session, lambda: cause.place(request.POST.get("level", "")))
+
+
+@require_POST
+@login_required
+def work_on(request, session_id, cause_id):
+    """This cause and what is under it: the smaller part Reflect and Act look at."""
+    session = session_for_facilitator(request, session_id)
+    cause = _cause(session, cause_id)
+    return _respond(request, session, lambda: session.work_on(cause))
+
+
+@require_POST
+@login_required
+def work_on_whole(request, session_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.work_on(None))
+
+
+@require_POST
+@login_required
+def levels_view(request, session_id):
+    """The projector shows the causes by level (show=1), or the tree."""
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, lambda: session.show_levels(request.POST.get("show") == "1"))
+
+
+@require_POST
+@login_required
+def level_suggestions(request, session_id):
+    """Whether phones may suggest the level of their answers (allow=1)."""
+    session = session_for_facilitator(request, session_id)
+    allowed = request.POST.get("allow") == "1"
+    return _respond(request, session, lambda: session.set_level_suggestions(allowed))
+
+
+@require_POST
+@login_required
 def tag_cause(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
@@ -847,6 +903,20 @@ unhide_action = _action_step("unhide_action", Action.unhide)
 leave_plan = _action_step("leave_plan", Action.leave_plan)
 plan_up = _action_step("plan_up", lambda action: action.move_in_plan(-1))
 plan_down = _action_step("plan_down", lambda action: action.move_in_plan(1))
+
+
+@require_POST
+@login_required
+def review_action(request, session_id, action_id):
+    """In a follow-up's Review step: the status and notes of an action of the earlier plan."""
+    session = session_for_facilitator(request, session_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _console(request, session, error=_form_error(form), status=400)
+    data = form.cleaned_data
+    return _respond(
+        request, session, lambda: session.review(action_id, data["status"], data["notes"])
+    )
 
 
 @require_POST

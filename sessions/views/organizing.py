@@ -120,9 +120,10 @@ def home(request):
 
 
 def _open_sessions(user):
-    """The sessions open for joining now in the user's groups, newest first, with `role`."""
+    """The sessions running now in the user's groups (joining open or closed), newest
+    first, with `role`."""
     return (
-        Session.objects.open()
+        Session.objects.running()
         .filter(group__memberships__user=user)
         .annotate_role(user)
         .select_related("group")

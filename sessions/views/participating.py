@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -25,7 +26,7 @@ from sessions.forms import (
     JoinNameForm,
     VoteForm,
 )
-from sessions.models import Action, Cause, Participant, Refused, Session
+from sessions.models import JOINING_CLOSED, Action, Cause, Participant, Refused, Session
 from sessions.permissions import (
     PARTICIPANT_COOKIE,
     PARTICIPANT_COOKIE_AGE,
@@ -49,16 +50,38 @@ LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 def chosen_language(request) -> str:
     """The language this browser's owner chose with the picker, or "".
 
-    The choice is Django's language cookie (set through `set_language`). The
-    browser's Accept-Language is not a choice: a phone reads the language its
-    facilitator set for the session, until its owner picks another.
+    The choice is Django's language cookie (set through `set_language`).
     """
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     return chosen if chosen in LANGUAGE_CODES else ""
 
 
+def browser_language(request) -> str:
+    """The first language of the browser's Accept-Language that the app speaks, or ""."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return ""
+
+
+def own_language(request) -> str:
+    """The phone's own language, if it has one: its owner's pick, else its browser's.
+
+    The join page, before any session is known, speaks it too (LocaleMiddleware
+    reads the same cookie and header), so a phone keeps one language from the
+    first page to the last.
+    """
+    return chosen_language(request) or browser_language(request)
+
+
 def phone_language(request, session: Session) -> str:
-    return chosen_language(request) or session.language
+    """The pick wins, then the browser's language; the session's when the app
+    speaks none of the browser's."""
+    return own_language(request) or session.language
 
 
 def phone_context(session: Session) -> dict:
@@ -69,7 +92,9 @@ def phone_context(session: Session) -> dict:
     """
     causes = list(session.causes.all())
     tally = session.tally() if session.phase == "reflect" and session.votes_revealed else None
-    built = tree.build(causes, session.focus_id, tally)
+    built = tree.build(causes, session.asked_id, tally)
+    # Reflect and Act look only at the smaller part the group chose, if any.
+    part = built.within(session.branch_id) if session.phase in {"reflect", "act"} else built
     shown: list[int | str] = [c.pk for c in causes if c.state in {"visible", "merged"}]
     removed: list[int | str] = [c.pk for c in causes if c.state in {"hidden", "rejected"}]
     # Answers others have answered below can no longer be withdrawn.
@@ -79,13 +104,13 @@ def phone_context(session: Session) -> dict:
     context = {
         "session": session,
         "tree": built,
-        "ballot": _with_parents(built),
+        "ballot": _with_parents(part),
         "everyone": everyone(built) if session.phone_tree else None,
     }
     if session.has_ended:
         context["support"] = list(session.group.support_contacts.all())
     if session.phase == "act":
-        context["targets"] = built.open_to_actions(session.actions_for_any_cause)
+        context["targets"] = part.open_to_actions(session.actions_for_any_cause)
     if session.phase in {"act", "agree"}:
         actions = plans.load(session)
         context["actions"] = actions
@@ -142,8 +167,8 @@ for _code in LANGUAGE_CODES:
 
 
 def phone_audience(request) -> str:
-    chosen = chosen_language(request)
-    return f"phone:{chosen}" if chosen else "phone"
+    own = own_language(request)
+    return f"phone:{own}" if own else "phone"
 
 
 def _wrong_code(request, code: str = ""):
@@ -165,7 +190,7 @@ def join(request):
     if not form.is_valid():
         return render(request, "sessions/join.html", {"form": form}, status=400)
     code = form.cleaned_data["code"]
-    session = Session.objects.open().filter(join_code=code).first()
+    session = Session.objects.running().filter(join_code=code).first()
     if session is None:
         return _wrong_code(request, code)
     if request.method != "POST":
@@ -183,7 +208,7 @@ def join(request):
 def join_code(request, code):
     code = joincodes.normalise(code)
     session = (
-        Session.objects.open().filter(join_code=code).first()
+        Session.objects.running().filter(join_code=code).first()
         if joincodes.looks_valid(code)
         else None
     )
@@ -193,11 +218,19 @@ def join_code(request, code):
     return _join(request, session, code, form)
 
 
+def _joining_closed(request):
+    """A late joiner of a session that runs with joining closed: say so, not "wrong code"."""
+    context = {"error": JOINING_CLOSED, "closed": True}
+    return render(request, "sessions/join.html", context, status=403)
+
+
 def _join(request, session: Session, code: str, form: JoinNameForm):
     """Join `session` with a bound `form` that holds what it asks; else show the form."""
     if participant_for(request, session):
         return redirect("phone", session.public_id)
     with translation.override(phone_language(request, session)):
+        if not session.is_open:
+            return _joining_closed(request)
         if not form.is_valid():
             status = 400 if form.is_bound else 200
             return render(
@@ -211,7 +244,9 @@ def _join(request, session: Session, code: str, form: JoinNameForm):
         except Refused as refusal:
             if refusal.status == 409:  # full
                 return render(request, "sessions/join.html", {"error": refusal.message}, status=409)
-            # Closed just now: answer exactly as for a wrong code.
+            if refusal.status == 403:  # joining closed just now
+                return _joining_closed(request)
+            # Ended just now: answer exactly as for a wrong code.
             return _wrong_code(request, code)
     response = redirect("phone", session.public_id)
     response.set_signed_cookie(
@@ -358,7 +393,10 @@ def answer(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
-    form = CauseForm(request.POST)
+    data = request.POST.copy()
+    if not session.phones_suggest_level:
+        data.pop("level", None)  # not asked for: nothing to refuse
+    form = CauseForm(data)
     if not form.is_valid():
         return _phone_page(request, session, participant, form=form, status=400)
     if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
@@ -371,6 +409,7 @@ def answer(request, session_id):
             form.cleaned_data["parent"],
             author=participant,
             key=form.cleaned_data["key"],
+            level=form.cleaned_data["level"],
         )
     except Refused as refusal:
         return _phone_page(

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
-from sessions import diagram, live, network, plans, tree
+from sessions import diagram, levels, live, network, plans, tree
 from sessions.models import ClosingLine, Session
 from sessions.permissions import session_for_member
 
@@ -42,15 +42,19 @@ def projector_context(session: Session) -> dict:
     phase = session.phase
     revealed = phase == "reflect" and session.votes_revealed
     built = tree.load(session, with_votes=revealed)
+    # Reflect and Act look only at the smaller part the group chose, if any.
+    if phase in {"reflect", "act"} and session.branch_id is not None:
+        built = built.within(session.branch_id)
     context = {
+        "working_on": len(built.roots) == 1 and built.roots[0].pk == session.branch_id,
         "session": session,
         "tree": built,
         "tree_phases": TREE_PHASES,
         "joined": session.participants.count(),
     }
     if phase not in {"review", "close"} and built.roots:
-        # In "act" and "agree" the room is not asked about the focus: no mark.
-        asked = phase in TREE_PHASES
+        # Only the "why?" step asks about the focus: no mark in the others.
+        asked = phase == "why"
         context["diagram"] = diagram.layout(
             built.roots,
             aspect=aspect(session),
@@ -59,6 +63,10 @@ def projector_context(session: Session) -> dict:
             focus=asked and session.focus_id is not None,
         )
         context["outline"] = diagram.outline(built.roots)
+        if session.levels_view:
+            context["levels"] = levels.layout(
+                built, aspect=aspect(session), rtl=translation.get_language_bidi()
+            )
     if session.timer_ends_at is not None:
         # The projector counts down from the server's clock, not its own.
         context["timer_ends_ms"] = int(session.timer_ends_at.timestamp() * 1000)
@@ -119,7 +127,7 @@ async def present_stream(request, session_id):
 def qr_code(request, session_id):
     """The join link as an SVG QR code, for the projector to show."""
     session, _role = session_for_member(request, session_id)
-    if not session.join_code:
+    if not session.is_open:
         return HttpResponse(status=404)
     url = f"{network.public_base_url(request)}/join/{session.join_code}/"
     response = HttpResponse(content_type="image/svg+xml")

@@ -2,7 +2,7 @@
  * the dialog where a cause's tags, wording, merge and move are done in place.
  * Every control is also a real button, link or form, reachable with Tab and
  * working without JavaScript (the link opens the cause's own page); these
- * lines only make the common steps quicker. Ctrl+Enter sends a text box. */
+ * lines only make the common steps quicker (L moves a cause one level out). Ctrl+Enter sends a text box. */
 (function () {
   "use strict";
   var dialog = document.getElementById("cause-dialog");
@@ -138,6 +138,7 @@
     k: function () { return step(-1); },
     h: function () { return onCause("hide"); },
     m: function () { return onCause("matters") || panel("tag-matters"); },
+    l: function () { return onCause("level"); },
     e: function () { return panel("edit-text"); },
     d: function () { return panel("merge-target"); },
     v: function () { return panel("move-target"); },

@@ -147,8 +147,22 @@
     /* detail.elt is the body when the form was swapped out by its answer. */
     var config = event.detail.requestConfig;
     var form = composing((config && config.elt) || event.detail.elt);
-    if (form && event.detail.successful) { remember(form, ""); }
+    if (form && event.detail.successful) {
+      remember(form, "");
+      showSent(form.id === "action-form");
+    }
   });
+  /* What was just sent, and its state, come into view under the form: its
+   * list comes first in #mine, newest first (participate.html). */
+  function showSent(idea) {
+    window.requestAnimationFrame(function () {
+      var items = document.querySelectorAll("#mine li[data-cause]");
+      var newest = Array.prototype.find.call(items, function (item) {
+        return (item.getAttribute("data-cause").charAt(0) === "a") === idea;
+      });
+      if (newest) { newest.scrollIntoView({ block: "nearest" }); }
+    });
+  }
   window.addEventListener("online", sendWaiting);
   document.addEventListener("live:hello", sendWaiting);
   /* The live channel (or this phone's own answer) swaps #prompt and #compose. */

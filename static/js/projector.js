@@ -73,6 +73,52 @@
   tick();
   setInterval(tick, 250);
 
+  /* The plan screens (ideas, the plan, the review) fit their place as the
+   * tree does: smaller words first, down to 60 %, then the last ideas (and
+   * then the last actions) fold behind a visible "Not shown here: N". */
+  var planFolded = document.getElementById("plan-folded");
+  function overflows(plan) {
+    return plan.scrollHeight > plan.clientHeight + 1 || plan.scrollWidth > plan.clientWidth + 1;
+  }
+  function fold(plan) {
+    var items = Array.prototype.slice.call(plan.querySelectorAll(".plan-list > li"), 1)
+      .concat(Array.prototype.slice.call(plan.querySelectorAll(".ideas > li:not(.muted)")));
+    while (overflows(plan) && items.length) {
+      var item = items.pop();
+      var list = item.parentNode;
+      item.hidden = true;
+      var marker = list.querySelector(":scope > .folded");
+      if (!marker) {
+        marker = document.createElement("li");
+        marker.className = "folded";
+        marker.setAttribute("data-count", "0");
+        list.appendChild(marker);
+      }
+      var count = parseInt(marker.getAttribute("data-count"), 10) + 1;
+      marker.setAttribute("data-count", String(count));
+      marker.textContent = (planFolded ? planFolded.textContent : "+") + " " + count;
+    }
+  }
+  function fitPlan() {
+    var plan = document.getElementById("plan");
+    if (!plan) { return; }
+    plan.style.removeProperty("font-size");
+    Array.prototype.forEach.call(plan.querySelectorAll(".folded"), function (marker) { marker.remove(); });
+    Array.prototype.forEach.call(plan.querySelectorAll("li[hidden]"), function (item) { item.hidden = false; });
+    if (plan.hidden) { return; }
+    var base = parseFloat(window.getComputedStyle(plan).fontSize);
+    var size = base;
+    while (overflows(plan) && size > base * 0.6) {
+      size = size * 0.92;
+      plan.style.fontSize = size + "px";
+    }
+    fold(plan);
+  }
+  fitPlan();
+  document.addEventListener("htmx:afterSettle", fitPlan);
+  window.addEventListener("resize", fitPlan);
+  document.addEventListener("keydown", function () { window.requestAnimationFrame(fitPlan); });
+
   /* The drawing: a cause that was not there before fades in (CSS, which
    * reduced motion turns off). The outline under it (an ARIA tree, hidden
    * from sight) is walked with the arrow keys; the cause it is on is framed

@@ -174,9 +174,9 @@ def test_phone_pages_in_every_phase(browsing, room, audit, screenshot):
     expect(phone.locator(".plan-list")).to_contain_text("street lights")
     audit(phone, "phone, review")
 
-    session.close_for_joining()
+    session.end()
     phone.goto(f"/p/{session.public_id}/")
-    expect(phone.locator("#prompt h1")).to_have_text("Answers are closed.")
+    expect(phone.locator("#prompt h1")).to_have_text("The session has ended.")
     audit(phone, "phone, closed")
 
     assert len(audit.audited) == 10

@@ -213,7 +213,7 @@ def test_arabic_reads_right_to_left_on_the_projector_and_the_phone(
     )
     assert fits_the_width(projector)
 
-    phone = watch(browsing.page("phone"))
+    phone = watch(browsing.page("phone", locale="ar"))
     join(phone, session)
     assert phone.locator("html").get_attribute("dir") == "rtl"
     assert direction(phone, "#prompt") == "rtl"
@@ -245,7 +245,7 @@ def test_a_latin_projector_downloads_no_font(browsing, transactional_db, fonts_f
 def test_a_participant_switches_the_phone_to_their_own_language(browsing, transactional_db):
     fran, session, causes = prepare("es")
     projector = open_projector(browsing, fran, session)
-    phone = browsing.page("phone")
+    phone = browsing.page("phone", locale="es-ES")
     join(phone, session)
     expect(phone.locator("#prompt .question .ask")).to_have_text("¿Pero por qué…")
 
@@ -285,7 +285,7 @@ def test_a_participant_switches_the_phone_to_their_own_language(browsing, transa
 def test_screenshots_of_the_projector_and_a_phone(browsing, transactional_db, screenshot, language):
     fran, session, _causes = prepare(language)
     projector = open_projector(browsing, fran, session)
-    phone = browsing.page("phone")
+    phone = browsing.page("phone", locale=language)
     join(phone, session)
     expect(projector.locator("#join .joined")).to_have_text(JOINED[language])
     phone.fill("#id_text", ROOMS[language]["answer"])
@@ -336,4 +336,25 @@ def test_the_arabic_summary_pdf_reads_right_to_left(browsing, transactional_db):
     assert ROOMS["ar"]["causes"][0] in text
     heading = next(x for t, x in starts if "الموقف" in t)  # "The situation"
     assert heading > width / 2, (heading, width)
+    browsing.assert_no_errors()
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "send"), [("es-ES", "es", "Enviar"), ("ar", "ar", "أرسل")]
+)
+def test_a_phone_keeps_its_browsers_language_from_joining_to_the_live_question(
+    browsing, transactional_db, locale, lang, send
+):
+    _fran, session, causes = prepare("en")
+    phone = browsing.page("phone", locale=locale)
+    phone.goto("/join/")
+    expect(phone.locator("html")).to_have_attribute("lang", lang)
+    phone.fill("#id_code", session.join_code)
+    phone.locator("main form.stack button[type=submit]").click()
+    phone.wait_for_url(f"**/p/{session.public_id}/")
+    expect(phone.locator("html")).to_have_attribute("lang", lang)
+    expect(phone.get_by_role("button", name=send, exact=True)).to_be_visible()
+    # The room moves on: the live question comes in the phone's language too.
+    session.ask_why(next(iter(causes.values())))
+    expect(phone.locator("#prompt .question .ask")).to_have_text(BUT_WHY[lang])
     browsing.assert_no_errors()

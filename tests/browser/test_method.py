@@ -1,6 +1,6 @@
 """Every step of the method in Chromium, in Spanish: a session started from a
-story, "Why else?" and "But why?", the closing round from three phones, and
-the take-home page with its calendar file."""
+story, "Why else?" and "But why?", levels and the smaller part, the closing
+round from three phones, and the take-home page with its calendar file."""
 
 from datetime import date
 from pathlib import Path
@@ -109,6 +109,40 @@ def test_a_session_from_a_spanish_story_runs_every_step_to_the_plan_taken_home(
     budget = Cause.objects.get(session=session, text="El ayuntamiento recortó el presupuesto")
     assert closed.parent_id == nowhere.pk and budget.parent_id == nowhere.pk
 
+    # Levels, set on the console; the projector's levels view shows them.
+    console.locator("#levels-view").click()
+    view = projector.locator("#tree .levels-view")
+    expect(view).to_be_visible()
+    names = ["One person", "Family and friends", "The community", "Services and institutions"]
+    names.append("Laws, money and power")
+    # Each click moves a cause one level out: wait for each before the next.
+    for cause, level in ((nowhere, 1), (closed, 4), (budget, 5)):
+        for name in names[:level]:
+            console.locator(f"#level-{cause.pk}").click()
+            expect(console.locator(f"#level-{cause.pk}")).to_have_text(name)
+    for level, cause in (("person", nowhere), ("services", closed), ("laws", budget)):
+        column = view.locator(f'g.level-col[data-level="{level}"]')
+        expect(column).to_have_attribute("data-count", "1")
+        expect(column.locator(f"#lbox-cause-{cause.pk}")).to_be_visible()
+    expect(view.locator('g.level-col[data-level=""]')).to_have_attribute("data-count", "1")
+    for width, height in ((1920, 1080), (1280, 720)):
+        projector.set_viewport_size({"width": width, "height": height})
+        expect(view).to_be_visible()
+        screenshot(projector, f"method-levels-{width}x{height}.png")
+    projector.set_viewport_size({"width": 1920, "height": 1080})
+    console.locator("#levels-view").click()
+    expect(view).to_have_count(0)
+
+    # Reflect on the smaller part: the ballot holds that branch only.
+    posted(console, "/phase/", console.locator("#phase-reflect").click)
+    expect(ana.locator("#ballot li")).to_have_count(4)
+    console.locator(f"#work-on-{nowhere.pk}").click()
+    for phone in phones:
+        expect(phone.locator("#ballot li")).to_have_count(3)
+        expect(phone.locator("#ballot")).not_to_contain_text("No hay luces")
+    ana.locator(f'#ballot li[data-cause="{closed.pk}"] button.give').click()
+    expect(ana.locator(f'#ballot li[data-cause="{closed.pk}"] .my-dots')).to_have_text("1")
+
     # A plan with a date, agreed (the Act and Agree steps have their own tests).
     action = session.add_action("Pedir al ayuntamiento que reabra el centro", [closed.pk])
     action.agree(
@@ -133,7 +167,7 @@ def test_a_session_from_a_spanish_story_runs_every_step_to_the_plan_taken_home(
     screenshot(projector, "method-closing-wall-1920.png")
 
     # The session ends; a phone opens its take-home page and downloads the plan.
-    posted(console, "/close/", console.locator("#open-close").click)
+    posted(console, "/end/", console.locator("#end-session").click)
     expect(ben.locator("#take-home")).to_be_visible()
     # People who were not there scan the projector's code to the same page.
     expect(projector.locator(".take-home-qr img")).to_be_visible()

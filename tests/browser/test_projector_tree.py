@@ -227,7 +227,8 @@ def test_the_tree_always_fits_the_projector(browsing, fran, screenshot, width, h
             set_step(session, step, causes)
             projector.goto(f"/s/{session.public_id}/present/")
             visible = {f"cause-{c.pk}" for c in causes}
-            asked = step in ("why", "reflect", "revealed")
+            # Only the "why?" step asks about the focus (issue 16, point 11).
+            asked = step == "why"
             focus = f"cause-{causes[-1].pk}" if asked else None
             for at, scale in enumerate(text_sizes(projector)):
                 for theme in ("light", "dark"):

@@ -115,7 +115,7 @@ def test_agreements_a_pause_with_the_key_and_support_at_the_close(browsing, room
     expect(projector.locator("#tree .cause .text")).to_have_count(3)
 
     # The end: support on the projector and on every phone.
-    within = posted(console, "/close/", console.locator("#open-close").click)
+    within = posted(console, "/end/", console.locator("#end-session").click)
     support = projector.locator("#support")
     expect(support).to_contain_text("Riverside helpline", timeout=within())
     expect(support).to_contain_text("0800 123 456")
@@ -246,7 +246,7 @@ def test_the_new_screens_have_no_axe_violations(browsing, room, audit, screensho
     audit(screen, "projector, paused, dark")
     screen.keyboard.press("t")
     session.pause(False)
-    session.close_for_joining()
+    session.end()
     expect(screen.locator("#support")).to_contain_text("Riverside helpline")
     audit(screen, "projector, ended, support")
     screenshot(screen, f"safe-projector-support-{audit.size}.png")
