@@ -2,6 +2,8 @@
 language, and in each language screenshots of the projector, a phone and the
 printed summary (test-artifacts/lang-*.png), with axe's audit of each."""
 
+from datetime import date
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -28,6 +30,8 @@ ROOMS = {
         ],
         "actor": "the city council",
         "answer": "The bus stop is right at the corner",
+        "action": "Ask the council for street lights",
+        "line": "We are not alone in this",
     },
     "es": {
         "title": "Seguridad en la esquina",
@@ -43,6 +47,8 @@ ROOMS = {
         ],
         "actor": "el ayuntamiento",
         "answer": "La parada del autobús está justo en la esquina",
+        "action": "Pedir luces al ayuntamiento",
+        "line": "No estamos solos en esto",
     },
     "fr": {
         "title": "Sécurité au carrefour",
@@ -58,6 +64,8 @@ ROOMS = {
         ],
         "actor": "la mairie",
         "answer": "L’arrêt de bus est juste au carrefour",
+        "action": "Demander des lampadaires à la mairie",
+        "line": "Nous ne sommes pas seuls",
     },
     "ar": {
         "title": "السلامة عند التقاطع",
@@ -71,6 +79,8 @@ ROOMS = {
         ],
         "actor": "المجلس البلدي",
         "answer": "موقف الحافلات عند التقاطع تمامًا",
+        "action": "نطلب من البلدية إنارة الشارع",
+        "line": "لسنا وحدنا في هذا",
     },
     "pt": {
         "title": "Segurança na esquina",
@@ -86,6 +96,8 @@ ROOMS = {
         ],
         "actor": "o município",
         "answer": "O ponto de ônibus fica bem na esquina",
+        "action": "Pedir luz ao município",
+        "line": "Não estamos sozinhos nisto",
     },
     "sw": {
         "title": "Usalama kwenye kona",
@@ -99,6 +111,8 @@ ROOMS = {
         ],
         "actor": "halmashauri ya jiji",
         "answer": "Kituo cha basi kiko kwenye kona hiyo hiyo",
+        "action": "Kuomba taa kwa halmashauri",
+        "line": "Hatuko peke yetu katika hili",
     },
 }
 
@@ -405,6 +419,55 @@ def test_the_console_and_the_printed_summary_in_each_language(
     page.set_viewport_size({"width": 794, "height": 1123})
     assert fits_the_width(page)
     screenshot(page, f"lang-{language}-summary-print.png")
+    audit.assert_clean()
+    browsing.assert_no_errors()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_closing_round_and_the_take_home_page_in_each_language(
+    browsing, transactional_db, screenshot, language
+):
+    """The last steps: a phone sends its closing line, the projector shows the
+    wall, and once the session ends the phone opens the page people take home
+    (test-artifacts/lang-*-closing-*.png, lang-*-take-home-*.png)."""
+    audit = Audit(language)
+    fran, session, causes = prepare(language)
+    room = ROOMS[language]
+    action = session.add_action(room["action"], [causes["budget"].pk])
+    action.agree(
+        owner="Marta", owner_outside=False, first_step=room["causes"][2], due=date(2027, 2, 3)
+    )
+    projector = open_projector(browsing, fran, session)
+    phone = browsing.page("phone", locale=language)
+    join(phone, session)
+    session.set_phase(Session.Phase.CLOSE)
+    expect(phone.locator("#closing-form")).to_be_visible()
+    expect(phone.locator("html")).to_have_attribute("lang", language)
+    phone.fill("#id_line_text", room["line"])
+    phone.locator("#closing-form button[type=submit]").click()
+    expect(phone.locator("#closing-form .sent-line")).to_be_visible()
+    expect(projector.locator("#plan .wall")).to_contain_text(room["line"])
+    for page in (projector, phone):
+        page.evaluate("document.fonts.ready")
+        assert fits_the_width(page), f"{page.url} is wider than the screen"
+    screenshot(projector, f"lang-{language}-closing-projector-1920x1080.png")
+    screenshot(phone, f"lang-{language}-closing-phone-360x640.png")
+    audit(projector, "closing, projector")
+    audit(phone, "closing, phone")
+
+    session.end()
+    expect(phone.locator("#take-home")).to_be_visible()
+    phone.locator("#take-home").click()
+    phone.wait_for_url(f"**/p/{session.public_id}/home/")
+    expect(phone.locator("html")).to_have_attribute("lang", language)
+    expect(phone.locator(".plan-list")).to_contain_text(room["action"])
+    expect(phone.locator(".wall")).to_contain_text(room["line"])
+    assert fits_the_width(phone)
+    screenshot(phone, f"lang-{language}-take-home-360x640.png")
+    phone.screenshot(
+        path=str(ARTIFACTS / f"lang-{language}-take-home-360-full.png"), full_page=True
+    )
+    audit(phone, "take-home")
     audit.assert_clean()
     browsing.assert_no_errors()
 
