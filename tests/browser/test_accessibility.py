@@ -8,6 +8,7 @@ their real CSP on. Each audit runs every axe rule that is on by default (WCAG
 unique ids...).
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -234,7 +235,8 @@ def test_projector_in_every_phase(browsing, room, audit, screenshot):
     session.set_phase(Session.Phase.REVIEW)
     session.start_timer(180)
     projector.goto(url)
-    expect(projector.locator("#timer")).to_have_text("3:00")
+    # Three minutes, or a few seconds less on a slow machine.
+    expect(projector.locator("#timer")).to_have_text(re.compile(r"^(3:00|2:[45]\d)$"))
     audit(projector, "projector, review, timer")
     screenshot(projector, f"a11y-projector-review-{audit.size}.png")
 
