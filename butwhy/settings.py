@@ -401,6 +401,9 @@ if PDF_WORKERS < 1 or PDF_QUEUE < 0:
 
 # What people type is short: a cause or an idea fits on a projector line.
 CAUSE_MAX_LENGTH = 280
+# More directories of stories to start a session from (sessions/storybook.py),
+# beside the ones the app ships: `<dir>/<language>/<key>.toml`, ":"-separated.
+STORIES_DIRS = [d for d in env_str("STORIES_DIRS", "").split(":") if d.strip()]
 # How many levels of "but why?" the tree may have: past it, answers, moves
 # and merges that would go deeper are refused.
 MAX_TREE_DEPTH = env_int("MAX_TREE_DEPTH", 12)

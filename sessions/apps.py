@@ -11,5 +11,14 @@ class FacilitationConfig(AppConfig):
         from sessions import integrity
 
         integrity.connect(self)
+        from django.core import checks
+
+        from sessions import storybook
+
+        # A story file that cannot be read is named, with its line, as the
+        # process starts (the log) and by `manage.py check`; the others load.
+        storybook.library()
+        checks.register(storybook.check_stories)
+
         # The views register what each audience of the live channel sees.
         from sessions.views import facilitating, participating, presenting  # noqa: F401

@@ -145,7 +145,7 @@ def action_rows(session: Session):
 
 def everything(session: Session) -> dict[str, Any]:
     """The whole session as plain data: settings, the tree with tags and dots, the
-    actions and the plan, who took part."""
+    actions and the plan, the closing round, who took part."""
     dots = session.tally()
     nodes: dict[int, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
@@ -190,6 +190,8 @@ def everything(session: Session) -> dict[str, Any]:
             "votes_revealed": session.votes_revealed,
             "actions_for_any_cause": session.actions_for_any_cause,
             "follows": session.follows.public_id if session.follows else None,
+            "made_up": session.made_up,
+            "story_question": session.story_question,
             "levels_view": session.levels_view,
             "phones_suggest_level": session.phones_suggest_level,
             # The cause whose branch Reflect and Act work on; None: the whole tree.
@@ -226,5 +228,10 @@ def everything(session: Session) -> dict[str, Any]:
                 "created_at": action.created_at.isoformat(),
             }
             for action in _actions(session)
+        ],
+        # Without names, as on the projector's wall.
+        "closing_lines": [
+            {"text": line.text, "state": line.state, "created_at": line.created_at.isoformat()}
+            for line in session.closing_lines.all()
         ],
     }

@@ -13,12 +13,14 @@ from sessions.models import (
     AGREEMENT_MAX_LENGTH,
     AGREEMENTS_MAX,
     AGREEMENTS_MAX_LENGTH,
+    CLOSING_LINE_MAX_LENGTH,
     CONTACT_HOURS_MAX_LENGTH,
     CONTACT_NAME_MAX_LENGTH,
     CONTACT_REACH_MAX_LENGTH,
     MAX_DOTS,
     NOTES_MAX_LENGTH,
     OWNER_MAX_LENGTH,
+    STORY_QUESTION_MAX_LENGTH,
     Action,
     Cause,
     Group,
@@ -105,6 +107,13 @@ class SessionForm(forms.ModelForm):
         help_text=_("What the group will ask “why?” about, in a sentence or two."),
         widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
+    story_question = TypedText(
+        max_length=STORY_QUESTION_MAX_LENGTH,
+        required=False,
+        label=_("A first question to suggest (optional)"),
+        help_text=_("The console suggests it to you when the session starts."),
+        widget=forms.TextInput({"dir": "auto"}),
+    )
     # Only the group's own sessions are choices: another group's is "not a valid choice".
     follows = SessionChoiceField(
         Session.objects.none(),
@@ -124,10 +133,11 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = ["title", "situation", *ASKED_SETTINGS, "follows"]
+        fields = ["title", "situation", "made_up", "story_question", *ASKED_SETTINGS, "follows"]
         help_texts = {"max_participants": _("Leave empty for no limit.")}
         labels = {
             "max_participants": _("Most people who can join"),
+            "made_up": _("This is a made-up story (the projector and the phones say so)"),
             "filter_words": _("Hold answers with insults or personal details for my approval"),
             "phone_tree": _("Phones can see everyone's answers (the whole tree)"),
             "use_agreements": _(
@@ -547,3 +557,12 @@ class SupportContactForm(forms.ModelForm):
 
 class EditApproveForm(EditCauseForm):
     """Take a name out of a held answer and put it on the board, in one step."""
+
+
+class ClosingLineForm(forms.Form):
+    text = TypedText(
+        max_length=CLOSING_LINE_MAX_LENGTH,
+        label=_("Your line"),
+        widget=forms.TextInput(attrs={"maxlength": CLOSING_LINE_MAX_LENGTH, "dir": "auto"}),
+    )
+    key = forms.RegexField(regex=SUBMISSION_KEY, required=False, widget=forms.HiddenInput)

@@ -28,6 +28,9 @@ COUNT_FONT = 24.0
 # a word is still 9 px on a 1280x720 projector beside the joining panel, with
 # the projector's largest text.
 STEPS = (30.0, 26.0, 22.0, 19.0, 17.0)
+# A level's name is set smaller rather than broken inside a word
+# ("Servicios e instituciones" in a narrow column).
+NAME_STEPS = (30.0, 27.0, 24.0, 21.0)
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Column:
     more: int = 0
     more_y: float = 0.0
     rtl: bool = False
+    name_font: float = HEAD_FONT
 
     @property
     def count_text(self) -> str:
@@ -90,11 +94,16 @@ class Column:
 
     @property
     def name_lines(self) -> list[tuple[float, str]]:
-        return [(round(HEAD_FONT * (0.95 + i * LINE), 1), line) for i, line in enumerate(self.name)]
+        font = self.name_font
+        return [(round(font * (0.95 + i * LINE), 1), line) for i, line in enumerate(self.name)]
+
+    @property
+    def name_height(self) -> float:
+        return self.name_font * (0.95 + (len(self.name) - 1) * LINE)
 
     @property
     def count_y(self) -> float:
-        return round(HEAD_FONT * (0.95 + (len(self.name) - 1) * LINE) + COUNT_FONT * 1.35, 1)
+        return round(self.name_height + COUNT_FONT * 1.35, 1)
 
     @property
     def more_box(self) -> tuple[float, float, float, float]:
@@ -140,6 +149,16 @@ def _fill(column: Column, nodes: list[Node], font: float, top: float, bottom: fl
     column.more_y = round(y, 1)
 
 
+def name_lines(name: str, width: float) -> tuple[float, tuple[str, ...]]:
+    """A level's name wrapped at the largest size that keeps every word whole
+    (the smallest size breaks a word that still does not fit)."""
+    for font in NAME_STEPS:
+        lines = wrap(name, font, width, True)
+        if " ".join(lines).split() == name.split():
+            break
+    return font, lines
+
+
 def layout(built: Tree, *, aspect: float, rtl: bool = False) -> LevelsDrawing:
     """The causes of `built` by level, in a drawing `aspect` times wider than high."""
     height = round(WIDTH / aspect, 1)
@@ -149,11 +168,10 @@ def layout(built: Tree, *, aspect: float, rtl: bool = False) -> LevelsDrawing:
     width = (WIDTH - GAP * (len(groups) - 1)) / len(groups)
     columns = []
     for i, (level, name, _nodes) in enumerate(groups):
-        names = wrap(str(name), HEAD_FONT, width, True)
-        columns.append(
-            Column(level, names, len(_nodes), round(i * (width + GAP), 1), width, rtl=rtl)
-        )
-    head = max(HEAD_FONT * (0.95 + (len(c.name) - 1) * LINE) for c in columns) + COUNT_FONT * 2.2
+        font, names = name_lines(str(name), width)
+        x = round(i * (width + GAP), 1)
+        columns.append(Column(level, names, len(_nodes), x, width, rtl=rtl, name_font=font))
+    head = max(c.name_height for c in columns) + COUNT_FONT * 2.2
     ordered = [sorted(nodes, key=lambda n: n.depth) for _level, _name, nodes in groups]
     for font in STEPS:
         for column, nodes in zip(columns, ordered, strict=True):

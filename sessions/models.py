@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from sessions import joincodes, wordfilter
 
@@ -49,6 +49,14 @@ SUPPORT_CONTACTS_MAX = 10
 CONTACT_NAME_MAX_LENGTH = 120
 CONTACT_REACH_MAX_LENGTH = 200
 CONTACT_HOURS_MAX_LENGTH = 120
+# Stories: a short made-up situation, its title and the question it suggests.
+STORY_TITLE_MAX_LENGTH = 120
+STORY_SITUATION_MAX_LENGTH = 1000
+STORY_QUESTION_MAX_LENGTH = 200
+# A group keeps at most this many stories of its own.
+GROUP_STORIES_MAX = 50
+# The closing round: one short line each.
+CLOSING_LINE_MAX_LENGTH = 140
 
 
 def default_agreements() -> list[str]:
@@ -331,6 +339,8 @@ class Session(models.Model):
         REFLECT = "reflect", _("Reflect")
         ACT = "act", _("Act")
         AGREE = "agree", _("Agree")
+        # The closing round: what we learned, what gives us hope.
+        CLOSE = "close", pgettext_lazy("a step of the session", "Close")
 
     # The steps that work on the causes: they wait until there are some.
     NEEDS_CAUSES = frozenset({"reflect", "act", "agree"})
@@ -408,6 +418,13 @@ class Session(models.Model):
     )
     # A round timer the facilitator starts and the projector counts down.
     timer_ends_at = models.DateTimeField(null=True, blank=True)
+    # A made-up story (storybook.py), not someone's real life: the projector
+    # and the phones say so. `story_question`: the question it suggests first.
+    made_up = models.BooleanField(default=False)
+    story_question = models.CharField(max_length=STORY_QUESTION_MAX_LENGTH, blank=True, default="")
+    # "Why else?": the room is asked for other reasons beside the answers the
+    # question has, instead of "But why?" under it. Asking "But why?" clears it.
+    why_else = models.BooleanField(default=False)
     # The earlier session whose plan this one opens by reviewing.
     follows = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
@@ -438,7 +455,7 @@ class Session(models.Model):
                 condition=Q(moderation__in=["show", "hold"]), name="session_moderation_known"
             ),
             models.CheckConstraint(
-                condition=Q(phase__in=["review", "why", "reflect", "act", "agree"]),
+                condition=Q(phase__in=["review", "why", "reflect", "act", "agree", "close"]),
                 name="session_phase_known",
             ),
             models.CheckConstraint(
@@ -612,10 +629,82 @@ class Session(models.Model):
                 if cause.state != Cause.State.VISIBLE:
                     raise Refused(_("Only a cause on the board can be asked about."), status=409)
             # Asking "why?" again takes the room back to the "why?" round.
-            Session.objects.filter(pk=self.pk).update(focus=cause, phase=Session.Phase.WHY)
+            Session.objects.filter(pk=self.pk).update(
+                focus=cause, phase=Session.Phase.WHY, why_else=False
+            )
             self.focus = cause
             self.phase = Session.Phase.WHY
+            self.why_else = False
             self.record("focus", cause=cause.pk if cause else None)
+
+    def ask_why_else(self) -> None:
+        """Ask the room "Why else?" about the current question: other reasons
+        beside the answers it has (the same parent), not deeper under one."""
+        with transaction.atomic():
+            session = self.lock()
+            Session.objects.filter(pk=self.pk).update(why_else=True, phase=Session.Phase.WHY)
+            self.why_else, self.phase = True, Session.Phase.WHY
+            self.record("why_else", cause=session.focus_id)
+
+    def save_as_story(self) -> GroupStory:
+        """Keep this session's situation as one of its group's stories, for
+        its next sessions (they start from it as a made-up story)."""
+        with transaction.atomic():
+            group = Group.objects.select_for_update().get(pk=self.group_id)
+            if group.stories.count() >= GROUP_STORIES_MAX:
+                raise Refused(
+                    _("This group keeps at most %(most)d stories.") % {"most": GROUP_STORIES_MAX},
+                    status=409,
+                )
+            return GroupStory.objects.create(
+                group=group,
+                title=self.title[:STORY_TITLE_MAX_LENGTH],
+                situation=self.situation[:STORY_SITUATION_MAX_LENGTH],
+                question=self.story_question,
+                kind=self.kind,
+                language=self.language,
+            )
+
+    def add_closing_line(
+        self, text: str, *, author: Participant | None = None, key: str = ""
+    ) -> ClosingLine:
+        """One short line of the closing round ("What did we learn today?"),
+        moderated like answers. Only in the Close step of an open session, one
+        a phone; `key` makes a retried post return the first line."""
+        with transaction.atomic():
+            session = self.lock()
+            if author is not None and key:
+                earlier = ClosingLine.objects.filter(author=author, submission_key=key).first()
+                if earlier is not None:
+                    if earlier.text != text:
+                        raise Refused(
+                            _("This form was already sent with other words. Please reload."), 409
+                        )
+                    return earlier
+            if author is not None:
+                if not session.is_running:
+                    raise Refused(ENDED, status=409)
+                session.refuse_participant(author)
+                if session.phase != Session.Phase.CLOSE:
+                    raise Refused(NOT_CLOSING, status=409)
+                if ClosingLine.objects.filter(author=author).exists():
+                    raise Refused(_("You have sent your line already. Thank you!"), status=409)
+            held = author is not None and (
+                session.moderation == Session.Moderation.HOLD
+                or (
+                    session.filter_words
+                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
+                )
+            )
+            line = ClosingLine.objects.create(
+                session_id=self.pk,
+                text=text,
+                author=author,
+                state=ClosingLine.State.PENDING if held else ClosingLine.State.VISIBLE,
+                submission_key=key if author is not None else "",
+            )
+            self.record("closing_added", line=line.pk)
+            return line
 
     def set_phase(self, phase: str) -> None:
         """Move the whole room to `phase`: every phone shows what it asks of them."""
@@ -1031,6 +1120,11 @@ PAUSED = _(
     "send them when the room goes on."
 )
 AGREE_FIRST = _("Please read the group agreements and agree first. Your words are kept.")
+
+NOT_CLOSING = _(
+    "The closing round has not started yet. Your line is kept: send it when the "
+    "facilitator asks what we learned."
+)
 
 NO_CAUSES_YET = _(
     "There are no causes on the board yet: ask the group why first, then reflect and act on them."
@@ -1723,6 +1817,100 @@ class ActionLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_id} → {self.cause_id}"
+
+
+class ClosingLine(models.Model):
+    """One line of the closing round: what we learned, what gives us hope.
+
+    Shown on the projector as a wall without names, and printed.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        VISIBLE = "visible", _("On the board")
+        HIDDEN = "hidden", _("Hidden")
+        REJECTED = "rejected", _("Not shown")
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="closing_lines")
+    text = models.CharField(max_length=CLOSING_LINE_MAX_LENGTH)
+    author = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="closing_lines",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    submission_key = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "visible", "hidden", "rejected"]),
+                name="closing_line_state_known",
+            ),
+            # One line a phone; also the index for "has this phone sent its line?".
+            models.UniqueConstraint(
+                fields=["author"],
+                condition=Q(author__isnull=False),
+                name="closing_line_once_per_participant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _set_state(self, kind: str, state: str, allowed: set[str]) -> Event:
+        with transaction.atomic():
+            session = self.session.lock()
+            fresh = ClosingLine.objects.get(pk=self.pk)
+            if fresh.state not in allowed:
+                raise Refused(_("Someone changed this line already. Look again."), status=409)
+            ClosingLine.objects.filter(pk=self.pk).update(state=state)
+            self.state = state
+            return session.record(kind, line=self.pk)
+
+    def approve(self) -> Event:
+        return self._set_state("closing_approve", self.State.VISIBLE, {self.State.PENDING})
+
+    def reject(self) -> Event:
+        return self._set_state("closing_reject", self.State.REJECTED, {self.State.PENDING})
+
+    def hide(self) -> Event:
+        return self._set_state("closing_hide", self.State.HIDDEN, {self.State.VISIBLE})
+
+    def unhide(self) -> Event:
+        return self._set_state("closing_unhide", self.State.VISIBLE, {self.State.HIDDEN})
+
+
+class GroupStory(models.Model):
+    """A situation a group kept as a story for its next sessions.
+
+    The app's own stories are files (storybook.py); these are the group's.
+    """
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="stories")
+    title = models.CharField(max_length=STORY_TITLE_MAX_LENGTH)
+    situation = models.TextField(max_length=STORY_SITUATION_MAX_LENGTH)
+    question = models.CharField(max_length=STORY_QUESTION_MAX_LENGTH, blank=True, default="")
+    kind = models.CharField(max_length=10, choices=Session.Kind.choices, default="problem")
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["problem", "success"]), name="group_story_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class SupportContact(models.Model):

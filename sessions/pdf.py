@@ -35,7 +35,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from sessions import diagram, tree
-from sessions.models import Action, Cause, Refused, Session
+from sessions.models import Action, Cause, ClosingLine, Refused, Session
 from sessions.templatetags.bidi import direction
 
 # ?paper= values, and what the PAPER_SIZE setting spells.
@@ -117,7 +117,7 @@ class PlanAction:
 
 
 def summary(session: Session) -> dict:
-    """Everything the summary shows, read at once: six queries, whatever the size.
+    """Everything the summary shows, read at once: seven queries, whatever the size.
 
     Only what is on the board prints: hidden, rejected, pending, merged and
     withdrawn causes and actions stay out (the JSON export has them all).
@@ -168,9 +168,22 @@ def summary(session: Session) -> dict:
         "working_on": by_id.get(session.branch_id) if session.branch_id else None,
         # Where to get support, printed for everyone to take home.
         "support": list(session.group.support_contacts.all()),
+        # The closing round's lines that were on the wall.
+        "lines": list(session.closing_lines.filter(state=ClosingLine.State.VISIBLE)),
+        "dated": any(a.action.due for a in plan),
         # Laid out when the page renders, in the session's language.
         "diagram": partial(page_diagram, built.roots, bool(dots)),
     }
+
+
+def take_home(session: Session) -> dict:
+    """What a phone keeps once the session has ended: what the projector
+    showed (the situation, the tree, what matters most, the plan, the
+    closing round) and the group's support contacts. No names of people,
+    nothing hidden or held."""
+    found = summary(session)
+    kept = ("session", "items", "matters", "plan", "support", "lines", "dated", "voted")
+    return {key: found[key] for key in kept}
 
 
 def page_diagram(roots: list[tree.Node], revealed: bool) -> diagram.Diagram | None:

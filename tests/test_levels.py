@@ -8,6 +8,7 @@ that Reflect and Act look at. Every POST is followed by a look at the database.
 
 import pytest
 
+from sessions import levels
 from sessions.models import Cause, Event, Session, Vote
 from sessions.views.participating import render_phone
 from sessions.views.presenting import render_projector
@@ -322,3 +323,11 @@ def test_the_why_round_still_shows_the_whole_tree(world, branching):
     world.session.set_phase("why")
     _seq, html = render_projector(world.session.pk)
     assert "Drivers speed" in html
+
+
+def test_a_level_name_is_set_smaller_rather_than_broken_inside_a_word():
+    width = (levels.WIDTH - levels.GAP * 5) / 6  # six columns
+    font, lines = levels.name_lines("Servicios e instituciones", width)
+    assert " ".join(lines).split() == ["Servicios", "e", "instituciones"]
+    assert font < levels.HEAD_FONT
+    assert levels.name_lines("One person", width) == (levels.HEAD_FONT, ("One person",))

@@ -14,7 +14,17 @@ from urllib.parse import quote
 
 import pytest
 
-from sessions.models import Action, Cause, Group, Invitation, Membership, Participant, Session
+from sessions.models import (
+    Action,
+    Cause,
+    ClosingLine,
+    Group,
+    GroupStory,
+    Invitation,
+    Membership,
+    Participant,
+    Session,
+)
 from tests.conftest import PERSONAS, make_agreed_action, make_cause, make_user
 
 REDIRECTS = {
@@ -90,6 +100,7 @@ PAGES = {
     "/accounts/signup/": {persona: 404 for persona in PERSONAS},
     "/g/{group}/sessions/new/": FACILITATOR_PAGE,
     "/g/{group}/sessions/new/?follows={session}": FACILITATOR_PAGE,
+    "/g/{group}/sessions/new/?story=street-corner&stories=es": FACILITATOR_PAGE,
     "/s/{session}/copy/": FACILITATOR_PAGE,
     "/s/{session}/console/": FACILITATOR_PAGE,
     "/s/{session}/causes/{cause}/": FACILITATOR_PAGE,
@@ -101,11 +112,18 @@ PAGES = {
     "/s/{session}/causes.csv": MEMBER_PAGE,
     "/s/{session}/actions.csv": MEMBER_PAGE,
     "/s/{session}/export.json": MEMBER_PAGE,
+    "/s/{session}/plan.ics": MEMBER_PAGE,
+    # Once the session has ended (below): before that, nobody's.
+    "/s/{session}/take-home-qr.svg": MEMBER_PAGE | dict.fromkeys([*FACILITATORS, "organizer"], 404),
     "/join/": {persona: 200 for persona in PERSONAS},
     "/healthz": {persona: 200 for persona in PERSONAS},
     "/join/{code}/": {persona: 200 for persona in PERSONAS} | {"participant": "phone"},
     "/p/{session}/": PHONE_PAGE,
     "/p/{session}/support/": PHONE_PAGE,
+    # The take-home page and its calendar wait for the end; the phone that
+    # joined is sent back to the room.
+    "/p/{session}/home/": {persona: 404 for persona in PERSONAS} | {"participant": "phone"},
+    "/p/{session}/plan.ics": {persona: 404 for persona in PERSONAS} | {"participant": "phone"},
 }
 
 
@@ -140,6 +158,30 @@ def test_a_closed_session_has_no_qr_code(world):
     world.session.close_for_joining()
     response = world.facilitator.get(f"/s/{world.session.public_id}/qr.svg")
     assert response.status_code == 404
+
+
+# What is left to take home once the session has ended: anyone with the link
+# (people who were not there scan the projector's QR code), the QR code itself
+# for the group.
+ENDED_PAGES = {
+    "/p/{session}/home/": {persona: 200 for persona in PERSONAS},
+    "/p/{session}/plan.ics": {persona: 200 for persona in PERSONAS},
+    "/s/{session}/take-home-qr.svg": MEMBER_PAGE,
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "persona", "expected"),
+    [
+        pytest.param(template, *param.values, id=f"{template}-{param.id}")
+        for template, table in ENDED_PAGES.items()
+        for param in matrix(table)
+    ],
+)
+def test_who_may_see_what_is_taken_home_after_the_end(world, template, persona, expected):
+    world.session.end()
+    url = template.format(session=world.session.public_id)
+    assert_outcome(world.as_(persona).get(url), expected, world, url)
 
 
 # Live streams (GET, Server-Sent Events). Never iterate them: they never end.
@@ -209,6 +251,13 @@ POST_ONLY = [
     "/s/{session}/agreements/show/",
     "/s/{session}/causes/{cause}/edit-approve/",
     "/p/{session}/agree/",
+    "/s/{session}/why-else/",
+    "/s/{session}/save-story/",
+    "/s/{session}/lines/{line}/approve/",
+    "/s/{session}/lines/{line}/reject/",
+    "/s/{session}/lines/{line}/hide/",
+    "/s/{session}/lines/{line}/unhide/",
+    "/p/{session}/lines/",
     "/s/{session}/causes/{cause}/level/",
     "/s/{session}/causes/{cause}/work-on/",
     "/s/{session}/work-on/whole/",
@@ -223,7 +272,9 @@ def test_actions_refuse_get_with_405(world, template):
     action = make_agreed_action(world.session)
     invitation = Invitation.invite(world.group, "organizer", world.facilitator_user)
     contact = world.group.support_contacts.create(name="Helpline", reach="0800")
+    line = ClosingLine.objects.create(session=world.session, text="Hope", state="pending")
     url = template.format(
+        line=line.pk,
         group=world.group.public_id,
         session=world.session.public_id,
         cause=cause.pk,
@@ -242,6 +293,11 @@ def test_actions_refuse_get_with_405(world, template):
     action.refresh_from_db()
     assert action.status == Action.Status.NOT_STARTED
     assert Invitation.objects.get().state == "open"
+    line.refresh_from_db()
+    assert line.state == "pending"
+    world.session.refresh_from_db()
+    assert not world.session.why_else
+    assert not GroupStory.objects.exists()
 
 
 # Organizing
@@ -901,3 +957,67 @@ def test_a_facilitator_can_step_down_when_another_remains(world):
     )
     assert response.status_code == 302
     assert Membership.objects.get(group=world.group, user__username="cole").role == "organizer"
+
+
+# Every step of the method: "Why else?", the closing round, the group's stories.
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+def test_only_facilitators_ask_why_else(world, persona, expected):
+    url = f"/s/{world.session.public_id}/why-else/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    world.session.refresh_from_db()
+    assert world.session.why_else == (persona in FACILITATORS)
+
+
+LINE_ACTIONS = [
+    ("approve", "pending", "visible"),
+    ("reject", "pending", "rejected"),
+    ("hide", "visible", "hidden"),
+    ("unhide", "hidden", "visible"),
+]
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(FACILITATOR_ACTION))
+@pytest.mark.parametrize(("action", "before", "after"), LINE_ACTIONS)
+def test_only_facilitators_moderate_closing_lines(world, persona, expected, action, before, after):
+    line = ClosingLine.objects.create(session=world.session, text="Hope", state=before)
+    url = f"/s/{world.session.public_id}/lines/{line.pk}/{action}/"
+    response = world.as_(persona).post(url)
+    assert_outcome(response, expected, world, url)
+    line.refresh_from_db()
+    assert line.state == (after if persona in FACILITATORS else before)
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    matrix({**FACILITATOR_ACTION, "facilitator": "new story", "co_facilitator": "new story"}),
+)
+def test_only_facilitators_keep_a_situation_as_the_groups_story(world, persona, expected):
+    url = f"/s/{world.session.public_id}/save-story/"
+    response = world.as_(persona).post(url)
+    story = GroupStory.objects.first()
+    if expected == "new story":
+        assert story is not None
+        assert story.group == world.group
+        assert response.status_code == 302
+        assert response["Location"] == (
+            f"/g/{world.group.public_id}/sessions/new/?story=g{story.pk}"
+        )
+    else:
+        assert_outcome(response, expected, world, url)
+        assert story is None
+
+
+@pytest.mark.parametrize(("persona", "expected"), matrix(PHONE_ACTION))
+def test_only_the_joined_phone_sends_a_closing_line(world, persona, expected):
+    world.session.set_phase(Session.Phase.CLOSE)
+    url = f"/p/{world.session.public_id}/lines/"
+    response = world.as_(persona).post(url, {"text": "We are not alone"})
+    assert_outcome(response, expected, world, url)
+    line = ClosingLine.objects.first()
+    if persona == "participant":
+        assert line.author == world.me
+    else:
+        assert line is None

@@ -130,6 +130,25 @@ def test_the_pdf_holds_the_situation_every_cause_on_the_board_and_the_plan(world
     assert built["lights"].agreed
 
 
+def test_the_pdf_holds_the_closing_round_and_the_plan(world):
+    build(world.session)
+    world.session.set_phase(Session.Phase.CLOSE)
+    voices = [Participant.objects.create(session=world.session) for _ in range(3)]
+    world.session.add_closing_line("We are not alone in this", author=voices[0])
+    world.session.add_closing_line("Neighbours can change things", author=voices[1])
+    world.session.add_closing_line("A line taken down", author=voices[2]).hide()
+    response = world.facilitator.get(url(world.session, "summary.pdf"))
+    text = pdf_text(response.content)
+    plan = text[text.index("The plan") :]
+    assert "Ask the council to fix the lights" in plan
+    assert "Write to the council" in plan
+    assert "March 14, 2026" in plan
+    closing = text[text.index("What we learned, what gives us hope") :]
+    assert "We are not alone in this" in closing
+    assert "Neighbours can change things" in closing
+    assert "A line taken down" not in text
+
+
 def test_the_pdf_is_a_download_named_after_the_session_and_its_day(world):
     Session.objects.filter(pk=world.session.pk).update(title='Safety / "the corner"?')
     response = world.facilitator.get(url(world.session, "summary.pdf"))
@@ -355,13 +374,14 @@ def test_the_pdf_renders_off_the_event_loop_and_leaves_sync_views_free(world, mo
     assert response.content.startswith(b"%PDF")
 
 
-def test_the_summary_is_read_in_six_queries_and_rendered_without_any(
+def test_the_summary_is_read_in_seven_queries_and_rendered_without_any(
     world, django_assert_num_queries
 ):
     # The render runs in a worker thread: it must not open a connection there.
     build(world.session)
     session = Session.objects.select_related("group").get(pk=world.session.pk)
-    with django_assert_num_queries(6):
+    # The seventh: the closing round's lines.
+    with django_assert_num_queries(7):
         context = pdf.summary(session)
     with django_assert_num_queries(0):
         pdf.render_html(context, "A4")

@@ -34,7 +34,7 @@ from sessions.forms import (
     TimerForm,
     VotingForm,
 )
-from sessions.models import Action, Cause, Event, Refused, Session
+from sessions.models import Action, Cause, ClosingLine, Event, Refused, Session
 from sessions.permissions import session_for_facilitator
 
 UNDO_LABELS = {
@@ -83,7 +83,7 @@ REGIONS = ",".join(
     f"#{region}"
     for region in (
         *("flash", "notice", "cause-panel", "room", "phase", "add", "add-action"),
-        *("status", "cquestion", "pending", "reflect", "acts", "ctree", "levels"),
+        *("status", "cquestion", "pending", "reflect", "acts", "closing", "ctree", "levels"),
     )
 )
 
@@ -217,6 +217,13 @@ def console_context(session: Session) -> dict:
         context["matters"] = [n for n in built.flat if n.cause.matters_most]
     if phase == Session.Phase.REVIEW:
         context["earlier_plan"] = list(session.earlier_plan())
+    if phase == Session.Phase.WHY:
+        # The script suggests "Why else?" for a lone answer, "But why?" for several.
+        context["answers_here"] = sum(
+            1 for c in causes if c.parent_id == session.focus_id and c.state == Cause.State.VISIBLE
+        )
+    if phase == Session.Phase.CLOSE:
+        context["lines"] = list(session.closing_lines.all())
     if last_undoable:
         if "action" in last_undoable.data and actions is not None:
             every = [*actions.visible, *actions.pending, *actions.hidden]
@@ -413,6 +420,46 @@ def focus(request, session_id, cause_id):
 def focus_situation(request, session_id):
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.ask_why(None))
+
+
+@require_POST
+@login_required
+def why_else(request, session_id):
+    """Ask for other reasons beside the current question's answers."""
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, session.ask_why_else)
+
+
+def _line(session: Session, line_id: int) -> ClosingLine:
+    return get_object_or_404(ClosingLine, pk=line_id, session=session)
+
+
+@require_POST
+@login_required
+def approve_line(request, session_id, line_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, _line(session, line_id).approve)
+
+
+@require_POST
+@login_required
+def reject_line(request, session_id, line_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, _line(session, line_id).reject)
+
+
+@require_POST
+@login_required
+def hide_line(request, session_id, line_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, _line(session, line_id).hide)
+
+
+@require_POST
+@login_required
+def unhide_line(request, session_id, line_id):
+    session = session_for_facilitator(request, session_id)
+    return _respond(request, session, _line(session, line_id).unhide)
 
 
 @require_POST

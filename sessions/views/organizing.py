@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
-from sessions import export, live, pdf, ratelimits
+from sessions import export, ics, live, pdf, ratelimits, storybook
 from sessions.forms import (
     ASKED_SETTINGS,
     AgreementsForm,
@@ -404,7 +404,7 @@ def group_delete(request, group_id):
 # The settings the session form does not ask about.
 UNASKED_SETTINGS = ["dot_budget", "stack_dots", "actions_for_any_cause"]
 # What a session shares with its copy or its follow-up: the situation and the settings.
-SETTINGS = [*ASKED_SETTINGS, *UNASKED_SETTINGS]
+SETTINGS = [*ASKED_SETTINGS, *UNASKED_SETTINGS, "made_up", "story_question"]
 PK = re.compile(r"\A[0-9]{1,18}\Z")
 
 
@@ -471,15 +471,86 @@ def session_create(request, group_id):
                 setattr(session, field, getattr(session.follows, field))
         session.save()
         return redirect("console", session.public_id)
+    picker = _story_picker(request, group)
     try:
         initial = _follow_up_initial(request, group)
+        if request.GET.get("story"):
+            initial = _story_initial(request, group)
     except Refused as refusal:
         form = SessionForm(initial={"language": request.LANGUAGE_CODE}, group=group)
-        context = {"group": group, "form": form, "error": refusal.message}
+        context = {"group": group, "form": form, "error": refusal.message, **picker}
         return render(request, "sessions/session_form.html", context, status=refusal.status)
     form = SessionForm(initial=initial, group=group)
-    context = {"group": group, "form": form, "followed": initial.get("follows")}
+    context = {
+        "group": group,
+        "form": form,
+        "followed": initial.get("follows"),
+        "story": initial.get("story"),
+        **picker,
+    }
     return render(request, "sessions/session_form.html", context)
+
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+def _stories_language(request) -> str:
+    """The language the story picker lists: `?stories=`, else the page's."""
+    chosen = request.GET.get("stories", "")
+    return chosen if chosen in LANGUAGE_CODES else request.LANGUAGE_CODE
+
+
+def _story_picker(request, group) -> dict:
+    """The stories to start from: the app's, in one language, and the group's own."""
+    language = _stories_language(request)
+    return {
+        "stories": storybook.stories_in(language),
+        "stories_language": language,
+        "story_languages": settings.LANGUAGES,
+        "group_stories": list(group.stories.all()),
+    }
+
+
+STORY_GONE = gettext_lazy("That story is not available. Please choose another one.")
+
+
+def _story_initial(request, group) -> dict:
+    """What `?story=<key>` (one of the app's) or `?story=g<id>` (the group's) prefill."""
+    key = request.GET.get("story", "")
+    if re.fullmatch(r"g[0-9]{1,18}", key):
+        kept = group.stories.filter(pk=key[1:]).first()
+        if kept is None:
+            raise Refused(STORY_GONE, 404)
+        title, situation, question = kept.title, kept.situation, kept.question
+        kind, language = kept.kind, kept.language
+    else:
+        found = storybook.find(key, _stories_language(request))
+        if found is None:
+            raise Refused(STORY_GONE, 404)
+        title, situation, question = found.title, found.situation, found.question
+        kind, language = found.kind, found.language
+    return {
+        "title": title,
+        "situation": situation,
+        "story_question": question,
+        "kind": kind,
+        "language": language,
+        "made_up": True,
+        "story": title,
+    }
+
+
+@require_POST
+@login_required
+def save_story(request, session_id):
+    """Keep this session's situation as a story of its group, for its next sessions."""
+    session = session_for_facilitator(request, session_id)
+    try:
+        story = session.save_as_story()
+    except Refused as refusal:
+        return _refused(request, refusal)
+    url = reverse("session_create", args=[session.group.public_id])
+    return redirect(f"{url}?story=g{story.pk}")
 
 
 def copy_title(title: str) -> str:
@@ -620,3 +691,11 @@ def export_json(request, session_id):
         content_type="application/json",
     )
     return _attachment(response, pdf.filename(session, "json"))
+
+
+@never_cache
+@require_safe
+@login_required
+def plan_ics(request, session_id):
+    session, _role = session_for_member(request, session_id)
+    return ics.download(session)

@@ -7,19 +7,21 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from sessions import joincodes, live, plans, ratelimits, tree
+from sessions import ics, joincodes, live, pdf, plans, ratelimits, tree
 from sessions.forms import (
     SUBMISSION_KEY,
     ActionForm,
     CauseForm,
+    ClosingLineForm,
     JoinCodeForm,
     JoinNameForm,
     VoteForm,
@@ -118,6 +120,10 @@ def phone_context(session: Session) -> dict:
         answered += [f"a{a.pk}" for a in actions.plan]
     if session.phase == "review":
         context["earlier_plan"] = list(session.earlier_plan())
+    if session.phase == "close":
+        lines = list(session.closing_lines.all())
+        shown += [f"l{line.pk}" for line in lines if line.state == "visible"]
+        removed += [f"l{line.pk}" for line in lines if line.state in {"hidden", "rejected"}]
     context.update(shown=shown, removed=removed, answered=answered)
     return context
 
@@ -277,6 +283,7 @@ def _phone_page(
     *,
     form=None,
     action_form=None,
+    line_form=None,
     error="",
     vote_error="",
     status=200,
@@ -303,6 +310,9 @@ def _phone_page(
         dots_left=max(0, session.dot_budget - sum(my_dots.values())),
         form=form or CauseForm(),
         action_form=action_form or ActionForm(),
+        line_form=line_form or ClosingLineForm(),
+        my_line=participant.closing_lines.first() if participant else None,
+        line_key=_key_of(line_form) or secrets.token_urlsafe(12),
         # A failed post keeps its key, so that sending it again stays one answer.
         submission_key=_key_of(form) or secrets.token_urlsafe(12),
         action_key=_key_of(action_form) or secrets.token_urlsafe(12),
@@ -517,6 +527,69 @@ def propose_action(request, session_id):
     if request.htmx:
         return _phone_page(request, session, participant)
     return redirect("phone", session.public_id)
+
+
+@never_cache
+@require_POST
+@keeps_the_text("close", carries="")
+def closing_line(request, session_id):
+    """One short line for the closing round: what we learned, what gives us hope."""
+    session, participant = _session_and_participant(request, session_id)
+    if participant is None:
+        return _not_joined(request, session)
+    form = ClosingLineForm(request.POST)
+    if not form.is_valid():
+        return _phone_page(request, session, participant, line_form=form, status=400)
+    if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
+        return _phone_page(
+            request, session, participant, line_form=form, error=TOO_MANY_ANSWERS, status=429
+        )
+    try:
+        session.add_closing_line(
+            form.cleaned_data["text"], author=participant, key=form.cleaned_data["key"]
+        )
+    except Refused as refusal:
+        return _phone_page(
+            request,
+            session,
+            participant,
+            line_form=form,
+            error=refusal.message,
+            status=refusal.status,
+        )
+    if request.htmx:
+        return _phone_page(request, session, participant)
+    return redirect("phone", session.public_id)
+
+
+TOO_EARLY = "The take-home page opens once the session has ended."
+
+
+@never_cache
+@require_safe
+def take_home(request, session_id):
+    """What the group found and agreed, to keep: read-only, no names, nothing
+    hidden. Once the session has ended, for anyone with the link (it shows
+    only what the projector showed); before that a phone goes back to the room."""
+    session, participant = _session_and_participant(request, session_id)
+    if not session.has_ended:
+        if participant is not None:
+            return redirect("phone", session.public_id)
+        raise Http404(TOO_EARLY)
+    with translation.override(phone_language(request, session)):
+        return render(request, "sessions/take_home.html", pdf.take_home(session))
+
+
+@never_cache
+@require_safe
+def take_home_ics(request, session_id):
+    """The plan's dated actions as a calendar file, from the take-home page."""
+    session, participant = _session_and_participant(request, session_id)
+    if not session.has_ended:
+        if participant is not None:
+            return redirect("phone", session.public_id)
+        raise Http404(TOO_EARLY)
+    return ics.download(session)
 
 
 @never_cache

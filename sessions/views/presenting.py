@@ -4,14 +4,15 @@ import time
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 from sessions import diagram, levels, live, network, plans, tree
-from sessions.models import Session
+from sessions.models import ClosingLine, Session
 from sessions.permissions import session_for_member
 
 # The phases that show the tree of causes beside nothing else; "act" and
@@ -51,7 +52,7 @@ def projector_context(session: Session) -> dict:
         "tree_phases": TREE_PHASES,
         "joined": session.participants.count(),
     }
-    if phase != "review" and built.roots:
+    if phase not in {"review", "close"} and built.roots:
         # Only the "why?" step asks about the focus: no mark in the others.
         asked = phase == "why"
         context["diagram"] = diagram.layout(
@@ -84,6 +85,8 @@ def projector_context(session: Session) -> dict:
         context["targets"] = [n for n in targets if n.cause.matters_most or n.actions]
     if phase == "review":
         context["earlier_plan"] = list(session.earlier_plan())
+    if phase == "close":
+        context["lines"] = list(session.closing_lines.filter(state=ClosingLine.State.VISIBLE))
     if session.has_ended:
         context["support"] = list(session.group.support_contacts.all())
     return context
@@ -127,6 +130,20 @@ def qr_code(request, session_id):
     if not session.is_open:
         return HttpResponse(status=404)
     url = f"{network.public_base_url(request)}/join/{session.join_code}/"
+    response = HttpResponse(content_type="image/svg+xml")
+    segno.make(url, error="m").save(response, kind="svg", scale=8, border=2, light="#fff")
+    return response
+
+
+@never_cache
+@login_required
+def take_home_qr(request, session_id):
+    """A QR code of the take-home page, for people who were not on the session:
+    only once it has ended (before that the page does not open)."""
+    session, _role = session_for_member(request, session_id)
+    if not session.has_ended:
+        raise Http404("The take-home page opens once the session has ended.")
+    url = f"{network.public_base_url(request)}{reverse('take_home', args=[session.public_id])}"
     response = HttpResponse(content_type="image/svg+xml")
     segno.make(url, error="m").save(response, kind="svg", scale=8, border=2, light="#fff")
     return response

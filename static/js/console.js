@@ -146,7 +146,9 @@
     2: function () { return click("#phase-reflect"); },
     3: function () { return click("#phase-act"); },
     4: function () { return click("#phase-agree"); },
-    5: function () { return click("#phase-review"); }
+    5: function () { return click("#phase-review"); },
+    6: function () { return click("#phase-close"); },
+    y: function () { return click("#why-else"); }
   };
   document.addEventListener("keydown", function (event) {
     var target = event.target;
