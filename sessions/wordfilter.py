@@ -17,6 +17,24 @@ WORDS = {
     "pt": ["merda", "porra", "caralho", "puta", "foda", "foder", "fodido", "cabrão", "otário"],
     "fr": ["merde", "putain", "connard", "connasse", "salope", "encule", "pute", "batard"],
     "ar": ["عاهرة", "شرموطة", "منيوك", "خرا", "كس"],
+    "sw": [
+        "malaya",
+        "kahaba",
+        "mshenzi",
+        "washenzi",
+        "mpumbavu",
+        "wapumbavu",
+        "fala",
+        "msenge",
+        "kuma",
+        "kumamako",
+        "kumanyoko",
+        "mavi",
+        "mboo",
+        "mboro",
+        "tomba",
+        "kutomba",
+    ],
 }
 
 # Personal details: e-mail addresses and phone numbers (7 or more digits,
@@ -56,6 +74,12 @@ RELATIONS = {
     "fille père mère papa maman oncle tante cousin cousine voisin voisine ami amie "
     "patron patronne chef cheffe prof professeur professeure beau-père belle-mère "
     "policier agent propriétaire",
+    # Swahili puts "my", "his", "her" after the word ("mume wangu Juma"), and
+    # Bwana, Bi and Mzee are titles before a name ("Bi Amina").
+    "sw": "mume mke mumewe mkewe mpenzi mchumba kaka dada ndugu mtoto mwana mwanangu "
+    "binti baba mama babu bibi mjomba shangazi binamu shemeji wifi mkwe kambo jirani "
+    "rafiki bosi mwalimu daktari dokta askari polisi afisa mwenyenyumba bwana bi mzee "
+    "wangu yangu wake yake",
 }
 # Titles before a surname, in every language: "Mr Smith", "Sra. López", "Mme Dupont".
 TITLES = (
