@@ -52,6 +52,14 @@ NAMES = {
         "جاري اسمه كريم",
         "أخي محمد يصرخ علينا",
     ],
+    "sw": [
+        "Mume wangu Juma ananipiga",
+        "Muulize @amina, aliona kila kitu",
+        "Askari Otieno hutusimamisha kila usiku",
+        "Yote yalianza na Baraka Mwangi kwenye sherehe",
+        "Bi Wanjiru hatusikilizi",
+        "jirani yangu Halima huita polisi",
+    ],
 }
 
 NOT_NAMES = {
@@ -90,6 +98,13 @@ NOT_NAMES = {
         "الشرطة لا تأتي عندما نتصل",
         "جاري لا يسمع",
     ],
+    "sw": [
+        "Magari yanakwenda kasi sana",
+        "Mume wangu anakunywa pombe kupita kiasi",
+        "Hakuna taa barabarani",
+        "Tunaogopa. Hakuna anayesaidia",
+        "Vijana hawana mahali pa kwenda",
+    ],
 }
 
 
@@ -114,7 +129,7 @@ def test_an_e_mail_address_is_personal_details_not_a_handle():
     assert not wordfilter.names_someone("write to sam@example.org")
 
 
-@pytest.mark.parametrize("language", ["en", "es", "pt", "fr", "ar"])
+@pytest.mark.parametrize("language", ["en", "es", "pt", "fr", "ar", "sw"])
 def test_a_phone_answer_that_names_someone_waits_for_approval_and_is_kept(db, language):
     group = make_group()
     session = make_session(group, language=language, filter_words=True)
