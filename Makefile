@@ -37,7 +37,7 @@ static: $(RUNTIME_STAMP)
 # Maintainers, after changing a message in the code (needs GNU gettext's
 # xgettext): update the .po files, translate what they mark, commit them.
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l en -l es -l fr -l ar --no-obsolete \
+	$(BIN)/python manage.py makemessages -l en -l es -l fr -l ar -l pt -l sw --no-obsolete \
 		--add-location=file --ignore=tests --ignore=bench --ignore=staticfiles \
 		--ignore=test-artifacts
 

@@ -14,8 +14,27 @@ import unicodedata
 WORDS = {
     "en": ["fuck", "fucking", "shit", "bitch", "asshole", "bastard", "cunt", "slut", "whore"],
     "es": ["mierda", "puta", "puto", "cabron", "pendejo", "cono", "joder", "gilipollas"],
+    "pt": ["merda", "porra", "caralho", "puta", "foda", "foder", "fodido", "cabrão", "otário"],
     "fr": ["merde", "putain", "connard", "connasse", "salope", "encule", "pute", "batard"],
     "ar": ["عاهرة", "شرموطة", "منيوك", "خرا", "كس"],
+    "sw": [
+        "malaya",
+        "kahaba",
+        "mshenzi",
+        "washenzi",
+        "mpumbavu",
+        "wapumbavu",
+        "fala",
+        "msenge",
+        "kuma",
+        "kumamako",
+        "kumanyoko",
+        "mavi",
+        "mboo",
+        "mboro",
+        "tomba",
+        "kutomba",
+    ],
 }
 
 # Personal details: e-mail addresses and phone numbers (7 or more digits,
@@ -48,20 +67,32 @@ RELATIONS = {
     "es": "esposo esposa marido mujer novio novia pareja hermano hermana hijo hija padre "
     "madre papá mamá tío tía primo prima vecino vecina amigo amiga jefe jefa profesor "
     "profesora maestro maestra padrastro madrastra agente casero",
+    "pt": "marido esposa esposo mulher namorado namorada companheiro companheira irmão irmã "
+    "filho filha pai mãe papai mamãe tio tia primo prima vizinho vizinha amigo amiga chefe "
+    "patrão patroa professor professora padrasto madrasta senhorio senhoria policial guarda",
     "fr": "mari femme époux épouse copain copine conjoint conjointe frère sœur soeur fils "
     "fille père mère papa maman oncle tante cousin cousine voisin voisine ami amie "
     "patron patronne chef cheffe prof professeur professeure beau-père belle-mère "
     "policier agent propriétaire",
+    # Swahili puts "my", "his", "her" after the word ("mume wangu Juma"), and
+    # Bwana, Bi and Mzee are titles before a name ("Bi Amina").
+    "sw": "mume mke mumewe mkewe mpenzi mchumba kaka dada ndugu mtoto mwana mwanangu "
+    "binti baba mama babu bibi mjomba shangazi binamu shemeji wifi mkwe kambo jirani "
+    "rafiki bosi mwalimu daktari dokta askari polisi afisa mwenyenyumba bwana bi mzee "
+    "wangu yangu wake yake",
 }
 # Titles before a surname, in every language: "Mr Smith", "Sra. López", "Mme Dupont".
 TITLES = (
     "mr mrs ms miss dr sir madam officer sergeant sgt "
+    "dona senhor senhora doutor doutora "
     "sr sra srta don doña dra señor señora "
     "m mme mlle monsieur madame docteur maître"
 )
 TITLED = re.compile(rf"(?<!\w)(?i:{'|'.join(_listed(TITLES))})\.?\s+(\w+)")
 PLACES = _listed(
     "street road avenue lane square park school college university hospital clinic council "
+    "rua avenida praça escola colégio universidade clínica posto câmara prefeitura município "
+    "polícia estação mercado igreja mesquita bairro centro aldeia vila cidade "
     "police station church mosque centre center market bridge city town hall court house "
     "calle avenida plaza parque escuela colegio hospital ayuntamiento policía estación "
     "mercado iglesia mezquita barrio centro rue avenue place parc école lycée collège "

@@ -243,6 +243,8 @@ def test_the_audience_cap_is_set_when_preparing_the_session(world):
         ("en", "The landlord is a BASTARD"),
         ("es", "Es una mierda"),
         ("es", "El cabrón del barrio"),
+        ("pt", "Que merda"),
+        ("pt", "Aquele cabrão do bairro"),
         ("fr", "Quelle merde"),
         ("ar", "هذه عاهرة"),
         ("en", "Call me on 0612 345 678"),

@@ -77,6 +77,38 @@ def test_a_phone_keeps_its_browsers_language_from_the_join_page_to_the_last(
     assert phone_audience(answered.wsgi_request) == f"phone:{lang}"
 
 
+@pytest.mark.parametrize(
+    ("browser", "lang"),
+    [
+        ("pt-BR,pt;q=0.9,en;q=0.5", "pt"),
+        ("pt-MZ", "pt"),
+        ("pt-PT,pt;q=0.9", "pt"),
+        ("sw-KE,sw;q=0.9,en;q=0.5", "sw"),
+        ("sw-TZ", "sw"),
+    ],
+)
+def test_a_browser_in_brazil_mozambique_portugal_kenya_or_tanzania_gets_its_language(
+    spanish, browser, lang
+):
+    """One Portuguese and one Swahili for every country: the region is not asked for."""
+    for url in ("/join/", f"/join/{spanish.session.join_code}/"):
+        assert f'<html lang="{lang}" dir="ltr">' in page(Client(), url, accept_language=browser)
+
+
+def test_the_pickers_offer_all_six_languages(spanish):
+    html = page(spanish.participant, f"/p/{spanish.session.public_id}/")
+    for code, name in [
+        ("en", "English"),
+        ("es", "Español"),
+        ("fr", "Français"),
+        ("ar", "العربيّة"),
+        ("pt", "Português"),
+        ("sw", "Kiswahili"),
+    ]:
+        assert f'value="{code}" lang="{code}"' in html
+        assert f">{name}</button>" in html
+
+
 def test_a_participant_picks_another_language_for_their_phone(spanish):
     phone_url = f"/p/{spanish.session.public_id}/"
     response = spanish.participant.post("/i18n/setlang/", {"language": "ar", "next": phone_url})

@@ -1,8 +1,8 @@
 """The shipped translations: complete, true to the code, and compiled without gettext.
 
-English, Spanish, French and Arabic are shipped complete: a message that is
-untranslated, fuzzy, missing a placeholder or a tag, or a catalogue that no
-longer matches the strings in the code, fails here.
+English, Spanish, French, Arabic, Portuguese and Swahili are shipped complete:
+a message that is untranslated, fuzzy, missing a placeholder or a tag, or a
+catalogue that no longer matches the strings in the code, fails here.
 """
 
 import gettext
@@ -143,6 +143,8 @@ def test_french_puts_a_non_breaking_space_before_high_punctuation():
 def test_the_technique_keeps_its_name_in_every_language():
     names = {"en": "But why?", "es": "¿Pero por qué?", "fr": "Mais pourquoi\u00a0?"}
     names["ar"] = "ولكن لماذا؟"
+    names["pt"] = "Mas por quê?"
+    names["sw"] = "Lakini kwa nini?"
     for language, name in names.items():
         entry = catalogue(language).find("But why?")
         assert entry.msgstr == name
@@ -216,6 +218,8 @@ def test_compiletranslations_needs_no_gettext_and_leaves_fuzzy_messages_out(tmp_
         ("es", "¿Pero por qué?", "¿Por qué?", "En el tablero"),
         ("fr", "Mais pourquoi\u00a0?", "Pourquoi\u00a0?", "Au tableau"),
         ("ar", "ولكن لماذا؟", "لماذا؟", "على اللوحة"),
+        ("pt", "Mas por quê?", "Por quê?", "No quadro"),
+        ("sw", "Lakini kwa nini?", "Kwa nini?", "Kwenye ubao"),
     ],
 )
 def test_the_app_speaks_the_compiled_catalogues(language, but_why, phase, state):

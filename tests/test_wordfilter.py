@@ -28,6 +28,14 @@ NAMES = {
         "La Sra. López no nos escucha",
         "mi vecina Carmen llama a la policía",
     ],
+    "pt": [
+        "Meu marido João grita comigo",
+        "Pergunte à @marta, ela viu tudo",
+        "O guarda Costa nos manda parar todas as noites",
+        "Tudo começou com Ana Silva na festa",
+        "A dona Rosa não nos ouve",
+        "a minha vizinha Fátima chama a polícia",
+    ],
     "fr": [
         "Mon mari Karim me crie dessus",
         "Demande à @lea, elle était là",
@@ -43,6 +51,14 @@ NAMES = {
         "الضابط يوسف يوقفنا كل ليلة",
         "جاري اسمه كريم",
         "أخي محمد يصرخ علينا",
+    ],
+    "sw": [
+        "Mume wangu Juma ananipiga",
+        "Muulize @amina, aliona kila kitu",
+        "Askari Otieno hutusimamisha kila usiku",
+        "Yote yalianza na Baraka Mwangi kwenye sherehe",
+        "Bi Wanjiru hatusikilizi",
+        "jirani yangu Halima huita polisi",
     ],
 }
 
@@ -62,6 +78,13 @@ NOT_NAMES = {
         "No hay luces en la calle",
         "Tenemos miedo. Nadie ayuda",
     ],
+    "pt": [
+        "Os carros andam rápido demais",
+        "O meu marido bebe demais",
+        "Fecharam o Posto Policial",
+        "A Rua Direita não tem luz",
+        "Temos medo. Ninguém ajuda",
+    ],
     "fr": [
         "Les voitures roulent trop vite",
         "Mon mari boit trop",
@@ -74,6 +97,13 @@ NOT_NAMES = {
         "لا توجد إضاءة في الشارع",
         "الشرطة لا تأتي عندما نتصل",
         "جاري لا يسمع",
+    ],
+    "sw": [
+        "Magari yanakwenda kasi sana",
+        "Mume wangu anakunywa pombe kupita kiasi",
+        "Hakuna taa barabarani",
+        "Tunaogopa. Hakuna anayesaidia",
+        "Vijana hawana mahali pa kwenda",
     ],
 }
 
@@ -99,7 +129,7 @@ def test_an_e_mail_address_is_personal_details_not_a_handle():
     assert not wordfilter.names_someone("write to sam@example.org")
 
 
-@pytest.mark.parametrize("language", ["en", "es", "fr", "ar"])
+@pytest.mark.parametrize("language", ["en", "es", "pt", "fr", "ar", "sw"])
 def test_a_phone_answer_that_names_someone_waits_for_approval_and_is_kept(db, language):
     group = make_group()
     session = make_session(group, language=language, filter_words=True)

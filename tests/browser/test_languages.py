@@ -1,6 +1,8 @@
-"""Four languages in real browsers: Arabic right to left, a phone that switches
-language, and screenshots of the projector and a phone in each language
-(test-artifacts/lang-*.png)."""
+"""Six languages in real browsers: Arabic right to left, a phone that switches
+language, and in each language screenshots of the projector, a phone and the
+printed summary (test-artifacts/lang-*.png), with axe's audit of each."""
+
+from datetime import date
 
 import pytest
 from django.conf import settings
@@ -9,6 +11,8 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from sessions.models import Cause, Participant, Session
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_accessibility import Audit
 from tests.browser.test_live_session import Within
 from tests.conftest import make_cause, make_group, make_session, make_user
 
@@ -26,6 +30,8 @@ ROOMS = {
         ],
         "actor": "the city council",
         "answer": "The bus stop is right at the corner",
+        "action": "Ask the council for street lights",
+        "line": "We are not alone in this",
     },
     "es": {
         "title": "Seguridad en la esquina",
@@ -41,6 +47,8 @@ ROOMS = {
         ],
         "actor": "el ayuntamiento",
         "answer": "La parada del autobús está justo en la esquina",
+        "action": "Pedir luces al ayuntamiento",
+        "line": "No estamos solos en esto",
     },
     "fr": {
         "title": "Sécurité au carrefour",
@@ -56,6 +64,8 @@ ROOMS = {
         ],
         "actor": "la mairie",
         "answer": "L’arrêt de bus est juste au carrefour",
+        "action": "Demander des lampadaires à la mairie",
+        "line": "Nous ne sommes pas seuls",
     },
     "ar": {
         "title": "السلامة عند التقاطع",
@@ -69,18 +79,62 @@ ROOMS = {
         ],
         "actor": "المجلس البلدي",
         "answer": "موقف الحافلات عند التقاطع تمامًا",
+        "action": "نطلب من البلدية إنارة الشارع",
+        "line": "لسنا وحدنا في هذا",
+    },
+    "pt": {
+        "title": "Segurança na esquina",
+        "situation": (
+            "Os jovens ficam feridos muitas vezes na esquina da Rua 5 com a Rua Principal."
+        ),
+        "causes": [
+            "Não há iluminação na rua",
+            "O município não tem dinheiro para a iluminação",
+            "Ninguém pediu",
+            "Os carros andam rápido demais",
+            "Os jovens não têm outro lugar para se encontrar",
+        ],
+        "actor": "o município",
+        "answer": "O ponto de ônibus fica bem na esquina",
+        "action": "Pedir luz ao município",
+        "line": "Não estamos sozinhos nisto",
+    },
+    "sw": {
+        "title": "Usalama kwenye kona",
+        "situation": "Vijana wanaendelea kuumia kwenye kona ya Barabara ya 5 na Barabara Kuu.",
+        "causes": [
+            "Hakuna taa za barabarani",
+            "Halmashauri ya jiji haina bajeti ya taa",
+            "Hakuna aliyeziomba",
+            "Magari yanaendeshwa kwa kasi sana",
+            "Vijana hawana mahali pengine pa kukutana",
+        ],
+        "actor": "halmashauri ya jiji",
+        "answer": "Kituo cha basi kiko kwenye kona hiyo hiyo",
+        "action": "Kuomba taa kwa halmashauri",
+        "line": "Hatuko peke yetu katika hili",
     },
 }
 
 # What the phone and the projector ask while "But why?" is asked about a cause.
-BUT_WHY = {"en": "But why…", "es": "¿Pero por qué…", "fr": "Mais pourquoi…", "ar": "ولكن لماذا…"}
-SEND = {"en": "Send", "es": "Enviar", "fr": "Envoyer", "ar": "أرسل"}
+BUT_WHY = {
+    "en": "But why…",
+    "es": "¿Pero por qué…",
+    "fr": "Mais pourquoi…",
+    "ar": "ولكن لماذا…",
+    "pt": "Mas por quê…",
+    "sw": "Lakini kwa nini…",
+}
+SEND = {"en": "Send", "es": "Enviar", "fr": "Envoyer", "ar": "أرسل", "pt": "Enviar", "sw": "Tuma"}
 JOINED = {
     "en": "3 people joined",
     "es": "3 personas se unieron",
     "fr": "3 personnes ont rejoint",
     "ar": "انضم 3 أشخاص",
+    "pt": "3 pessoas entraram",
+    "sw": "watu 3 wamejiunga",
 }
+LANGUAGES = list(ROOMS)
 
 
 def prepare(language: str) -> tuple[object, Session, dict[str, Cause]]:
@@ -113,12 +167,12 @@ def prepare(language: str) -> tuple[object, Session, dict[str, Cause]]:
     return fran, session, causes
 
 
-def logged_in_context(browsing, user, viewport: str):
+def logged_in_context(browsing, user, viewport: str, **options):
     """A browser context with `user` logged in, without the login form (whose
     attempts per user are limited, and counted across the whole test run)."""
     client = Client()
     client.force_login(user)
-    context = browsing.context(viewport)
+    context = browsing.context(viewport, **options)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": browsing.base_url}]
@@ -281,8 +335,9 @@ def test_a_participant_switches_the_phone_to_their_own_language(browsing, transa
     browsing.assert_no_errors()
 
 
-@pytest.mark.parametrize("language", ["en", "es", "fr", "ar"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_screenshots_of_the_projector_and_a_phone(browsing, transactional_db, screenshot, language):
+    audit = Audit(language)
     fran, session, _causes = prepare(language)
     projector = open_projector(browsing, fran, session)
     phone = browsing.page("phone", locale=language)
@@ -311,6 +366,109 @@ def test_screenshots_of_the_projector_and_a_phone(browsing, transactional_db, sc
             assert found["y"] + found["height"] <= 720, selector
     screenshot(projector, f"lang-{language}-projector-1280x720.png")
     screenshot(phone, f"lang-{language}-phone-360x640.png")
+    audit(projector, "projector")
+    audit(phone, "phone")
+    audit.assert_clean()
+    browsing.assert_no_errors()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_console_and_the_printed_summary_in_each_language(
+    browsing, transactional_db, screenshot, language
+):
+    """The console, the summary page as it prints (the PDF's own template and
+    stylesheet, test-artifacts/lang-*-summary-print.png) and the PDF itself
+    (lang-*-summary.pdf): all in the language, nothing off the page."""
+    audit = Audit(language)
+    fran, session, _causes = prepare(language)
+    room = ROOMS[language]
+    page = logged_in_context(browsing, fran, "console", locale=language).new_page()
+    page.goto(f"/s/{session.public_id}/console/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("body")).to_contain_text(room["causes"][1])
+    assert fits_the_width(page)
+    screenshot(page, f"lang-{language}-console-1280x800.png")
+    audit(page, "console")
+
+    page.goto(f"/s/{session.public_id}/summary/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    audit(page, "summary")
+    with page.expect_download() as download:
+        page.locator("a[href*='summary.pdf']").first.click()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = ARTIFACTS / f"lang-{language}-summary.pdf"
+    download.value.save_as(pdf)
+    text = ""
+    for number, pdf_page in enumerate(PdfReader(pdf).pages, start=1):
+        width = float(pdf_page.mediabox.width)
+        outside: list[str] = []
+
+        def where(t, cm, tm, _font, _size, outside=outside, width=width):
+            # Where the text starts on the page: its matrix, then the page's.
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            if t.strip() and not 0 <= x < width:
+                outside.append((t, x))
+
+        text += pdf_page.extract_text(visitor_text=where)
+        assert outside == [], f"page {number}: text off the page"
+    for typed in [room["title"], *room["causes"]]:
+        assert typed in " ".join(text.split())
+
+    page.emulate_media(media="print")
+    # A4 at 96 dots an inch.
+    page.set_viewport_size({"width": 794, "height": 1123})
+    assert fits_the_width(page)
+    screenshot(page, f"lang-{language}-summary-print.png")
+    audit.assert_clean()
+    browsing.assert_no_errors()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_closing_round_and_the_take_home_page_in_each_language(
+    browsing, transactional_db, screenshot, language
+):
+    """The last steps: a phone sends its closing line, the projector shows the
+    wall, and once the session ends the phone opens the page people take home
+    (test-artifacts/lang-*-closing-*.png, lang-*-take-home-*.png)."""
+    audit = Audit(language)
+    fran, session, causes = prepare(language)
+    room = ROOMS[language]
+    action = session.add_action(room["action"], [causes["budget"].pk])
+    action.agree(
+        owner="Marta", owner_outside=False, first_step=room["causes"][2], due=date(2027, 2, 3)
+    )
+    projector = open_projector(browsing, fran, session)
+    phone = browsing.page("phone", locale=language)
+    join(phone, session)
+    session.set_phase(Session.Phase.CLOSE)
+    expect(phone.locator("#closing-form")).to_be_visible()
+    expect(phone.locator("html")).to_have_attribute("lang", language)
+    phone.fill("#id_line_text", room["line"])
+    phone.locator("#closing-form button[type=submit]").click()
+    expect(phone.locator("#closing-form .sent-line")).to_be_visible()
+    expect(projector.locator("#plan .wall")).to_contain_text(room["line"])
+    for page in (projector, phone):
+        page.evaluate("document.fonts.ready")
+        assert fits_the_width(page), f"{page.url} is wider than the screen"
+    screenshot(projector, f"lang-{language}-closing-projector-1920x1080.png")
+    screenshot(phone, f"lang-{language}-closing-phone-360x640.png")
+    audit(projector, "closing, projector")
+    audit(phone, "closing, phone")
+
+    session.end()
+    expect(phone.locator("#take-home")).to_be_visible()
+    phone.locator("#take-home").click()
+    phone.wait_for_url(f"**/p/{session.public_id}/home/")
+    expect(phone.locator("html")).to_have_attribute("lang", language)
+    expect(phone.locator(".plan-list")).to_contain_text(room["action"])
+    expect(phone.locator(".wall")).to_contain_text(room["line"])
+    assert fits_the_width(phone)
+    screenshot(phone, f"lang-{language}-take-home-360x640.png")
+    phone.screenshot(
+        path=str(ARTIFACTS / f"lang-{language}-take-home-360-full.png"), full_page=True
+    )
+    audit(phone, "take-home")
+    audit.assert_clean()
     browsing.assert_no_errors()
 
 
