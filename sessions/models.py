@@ -23,7 +23,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from sessions import joincodes, wordfilter
+from sessions import joincodes, live, wordfilter
 
 
 def new_public_id() -> str:
@@ -523,8 +523,6 @@ class Session(models.Model):
 
     def record(self, kind: str, **data: Any) -> Event:
         """Append the next event; the live channel wakes up once it commits."""
-        from sessions import live
-
         seq = Session.objects.filter(pk=self.pk).values_list("last_seq", flat=True).get() + 1
         Session.objects.filter(pk=self.pk).update(last_seq=seq)
         self.last_seq = seq

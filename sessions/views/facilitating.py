@@ -4,7 +4,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from sessions import live, plans, tree
+from sessions import plans, tree
 from sessions.forms import (
     ActionChoiceForm,
     ActionForm,
@@ -235,7 +234,6 @@ def console_context(session: Session) -> dict:
     return context
 
 
-@live.renderer("console")
 def render_console(session_pk: int, language: str = "") -> tuple[int, str]:
     """The console's live regions, in `language` (the session's if none)."""
     from django.template.loader import render_to_string
@@ -244,12 +242,6 @@ def render_console(session_pk: int, language: str = "") -> tuple[int, str]:
     with translation.override(language or session.language):
         html = render_to_string("sessions/console.html#live", console_context(session))
     return session.last_seq, html
-
-
-# The console follows its facilitator's language (the picker, or the
-# browser's): one audience per language, rendered once for each in use.
-for _code, _name in settings.LANGUAGES:
-    live.renderer(f"console:{_code}")(functools.partial(render_console, language=_code))
 
 
 def _console(
@@ -312,15 +304,6 @@ def _cause(session: Session, cause_id: int) -> Cause:
 @login_required
 def console(request, session_id):
     return _console(request, session_for_facilitator(request, session_id))
-
-
-@login_required
-async def console_stream(request, session_id):
-    return await live.respond(
-        request,
-        f"console:{request.LANGUAGE_CODE}",
-        lambda: session_for_facilitator(request, session_id),
-    )
 
 
 @require_POST

@@ -16,7 +16,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from sessions import ics, joincodes, live, pdf, plans, ratelimits, tree
+from sessions import ics, joincodes, pdf, plans, ratelimits, tree
 from sessions.forms import (
     SUBMISSION_KEY,
     ActionForm,
@@ -147,7 +147,6 @@ def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
     return tree.nesting(order)
 
 
-@live.renderer("phone")
 def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
     """What every phone in the room sees: in the session's language, or in `language`."""
     session = Session.objects.select_related("focus", "group").get(pk=session_pk)
@@ -158,12 +157,6 @@ def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
         else:
             html = render_to_string("sessions/participate.html#live", phone_context(session))
     return session.last_seq, html
-
-
-# Phones whose owners picked a language are an audience per language: the
-# channel renders once for each language in use, not once per phone.
-for _code in LANGUAGE_CODES:
-    live.renderer(f"phone:{_code}")(functools.partial(render_phone, language=_code))
 
 
 def phone_audience(request) -> str:
@@ -634,12 +627,3 @@ def phone_stream_limits(request, session_id) -> dict[str, int]:
         f"participant:{session_id}:{cookie}": settings.LIVE_STREAMS_PER_PARTICIPANT,
         f"address:{ratelimits.client_address(request)}": settings.LIVE_STREAMS_PER_ADDRESS,
     }
-
-
-async def phone_stream(request, session_id):
-    return await live.respond(
-        request,
-        phone_audience(request),
-        functools.partial(phone_stream_session, request, session_id),
-        phone_stream_limits(request, session_id),
-    )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
-from sessions import diagram, levels, live, network, plans, tree
+from sessions import diagram, levels, network, plans, tree
 from sessions.models import ClosingLine, Session
 from sessions.permissions import session_for_member
 
@@ -92,7 +92,6 @@ def projector_context(session: Session) -> dict:
     return context
 
 
-@live.renderer("projector")
 def render_projector(session_pk: int) -> tuple[int, str]:
     session = Session.objects.select_related("focus", "follows", "group").get(pk=session_pk)
     with translation.override(session.language):
@@ -113,13 +112,6 @@ def present(request, session_id):
         # Shown without "http://": shorter to read out, and phones' browsers add it.
         context["join_address"] = network.public_base_url(request).split("://", 1)[-1] + "/join"
         return render(request, "sessions/present.html", context)
-
-
-@login_required
-async def present_stream(request, session_id):
-    return await live.respond(
-        request, "projector", lambda: session_for_member(request, session_id)[0]
-    )
 
 
 @never_cache
