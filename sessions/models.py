@@ -601,6 +601,14 @@ class Session(models.Model):
             raise Refused(_("This session does not open with agreements."), status=409)
         self._set("agreements", {"showing_agreements": showing})
 
+    def holds(self, text: str) -> bool:
+        """Whether a phone's `text` waits for the facilitator's approval: the
+        session holds every answer, or its word filter catches this one."""
+        return self.moderation == Session.Moderation.HOLD or bool(
+            self.filter_words
+            and wordfilter.matches(text, self.language, settings.WORD_FILTER_EXTRA)
+        )
+
     def refuse_participant(self, participant: Participant) -> None:
         """Raise if a phone may not send anything now: paused, or not agreed yet.
 
@@ -671,14 +679,11 @@ class Session(models.Model):
         a phone; `key` makes a retried post return the first line."""
         with transaction.atomic():
             session = self.lock()
-            if author is not None and key:
-                earlier = ClosingLine.objects.filter(author=author, submission_key=key).first()
-                if earlier is not None:
-                    if earlier.text != text:
-                        raise Refused(
-                            _("This form was already sent with other words. Please reload."), 409
-                        )
-                    return earlier
+            earlier = resent(ClosingLine, author, key)
+            if earlier is not None:
+                if earlier.text != text:
+                    raise Refused(SENT_WITH_OTHER_WORDS, 409)
+                return earlier
             if author is not None:
                 if not session.is_running:
                     raise Refused(ENDED, status=409)
@@ -687,13 +692,7 @@ class Session(models.Model):
                     raise Refused(NOT_CLOSING, status=409)
                 if ClosingLine.objects.filter(author=author).exists():
                     raise Refused(_("You have sent your line already. Thank you!"), status=409)
-            held = author is not None and (
-                session.moderation == Session.Moderation.HOLD
-                or (
-                    session.filter_words
-                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
-                )
-            )
+            held = author is not None and session.holds(text)
             line = ClosingLine.objects.create(
                 session_id=self.pk,
                 text=text,
@@ -851,14 +850,11 @@ class Session(models.Model):
         """
         with transaction.atomic():
             session = self.lock()
-            if author is not None and key:
-                earlier = Action.objects.filter(author=author, submission_key=key).first()
-                if earlier is not None:
-                    if earlier.text != text or set(earlier.cause_ids) != set(cause_ids):
-                        raise Refused(
-                            _("This form was already sent with other words. Please reload."), 409
-                        )
-                    return earlier
+            earlier = resent(Action, author, key)
+            if earlier is not None:
+                if earlier.text != text or set(earlier.cause_ids) != set(cause_ids):
+                    raise Refused(SENT_WITH_OTHER_WORDS, 409)
+                return earlier
             if author is not None:
                 if not session.join_code:
                     raise Refused(_("This session is closed: ideas can no longer be sent."), 409)
@@ -878,13 +874,7 @@ class Session(models.Model):
                 and not all(c.matters_most for c in causes)
             ):
                 raise Refused(_("Actions are collected for the causes that matter most."), 409)
-            held = author is not None and (
-                session.moderation == Session.Moderation.HOLD
-                or (
-                    session.filter_words
-                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
-                )
-            )
+            held = author is not None and session.holds(text)
             action = Action.objects.create(
                 session_id=self.pk,
                 text=text,
@@ -917,14 +907,11 @@ class Session(models.Model):
         """
         with transaction.atomic():
             session = self.lock()
-            if author is not None and key:
-                earlier = Cause.objects.filter(author=author, submission_key=key).first()
-                if earlier is not None:
-                    if (earlier.text, earlier.parent_id) != (text, parent_id):
-                        raise Refused(
-                            _("This form was already sent with other words. Please reload."), 409
-                        )
-                    return earlier
+            earlier = resent(Cause, author, key)
+            if earlier is not None:
+                if (earlier.text, earlier.parent_id) != (text, parent_id):
+                    raise Refused(SENT_WITH_OTHER_WORDS, 409)
+                return earlier
             if author is not None and not session.join_code:
                 raise Refused(_("This session is closed: answers can no longer be sent."), 409)
             if author is not None:
@@ -942,13 +929,7 @@ class Session(models.Model):
                     raise Refused(NOT_ASKED, status=409)
                 if depth_of(self.parent_map(), parent_id) + 1 > settings.MAX_TREE_DEPTH:
                     raise Refused(too_deep(), status=409)
-            held = author is not None and (
-                session.moderation == Session.Moderation.HOLD
-                or (
-                    session.filter_words
-                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
-                )
-            )
+            held = author is not None and session.holds(text)
             cause = Cause.objects.create(
                 session_id=self.pk,
                 parent_id=parent_id,
@@ -1132,6 +1113,17 @@ JOINING_CLOSED = _(
 )
 ENDED = _("The session has ended: answers stay as they are.")
 NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
+SENT_WITH_OTHER_WORDS = _("This form was already sent with other words. Please reload.")
+
+
+def resent[T: (Cause, Action, ClosingLine)](
+    model: type[T], author: Participant | None, key: str
+) -> T | None:
+    """What a phone's form submission `key` already made, if this post is a retry
+    (a double tap, a lost response): the caller returns it rather than add a second."""
+    if author is None or not key:
+        return None
+    return model.objects.filter(author=author, submission_key=key).first()
 
 
 def _too_deep_message() -> str:
