@@ -1191,7 +1191,9 @@ def creates_cycle(parents: dict[int, int | None], start: int) -> bool:
     return False
 
 
-class Cause(models.Model):
+class Contribution(models.Model):
+    """What people contribute and the facilitator moderates: a cause, an action."""
+
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
         VISIBLE = "visible", _("On the board")
@@ -1200,6 +1202,81 @@ class Cause(models.Model):
         MERGED = "merged", _("Merged")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    # The event kinds of approve(), reject(), hide() and unhide() start with this.
+    EVENT_PREFIX = ""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="%(class)ss")
+    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
+    author = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="%(class)ss"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    # CASCADE: a merge target goes only with its whole session, and a merged
+    # one must keep its target (%(class)s_merged_has_target).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The participant's form submission that made it (see Session.add_cause).
+    submission_key = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="%(class)s_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
+                ),
+                name="%(class)s_state_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="merged", merged_into__isnull=False)
+                | (~Q(state="merged") & Q(merged_into__isnull=True)),
+                name="%(class)s_merged_has_target",
+            ),
+            # The target of the composite foreign keys that keep parents, merge
+            # targets and links inside the same session (migration 0002).
+            models.UniqueConstraint(fields=["session", "id"], name="%(class)s_session_id_unique"),
+            # Also the index for "has this participant sent this form already?".
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="%(class)s_submitted_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def approve(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "approve", self.State.VISIBLE, allowed={self.State.PENDING}
+        )
+
+    def reject(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "reject", self.State.REJECTED, allowed={self.State.PENDING}
+        )
+
+    def hide(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "hide", self.State.HIDDEN, allowed={self.State.VISIBLE}
+        )
+
+    def unhide(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "unhide", self.State.VISIBLE, allowed={self.State.HIDDEN}
+        )
+
+    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
+        raise NotImplementedError
+
+
+class Cause(Contribution):
     class CanChange(models.TextChoices):
         UNKNOWN = "", _("Not discussed")
         YES = "yes", _("Yes")
@@ -1233,25 +1310,11 @@ class Cause(models.Model):
         "wording it has now, then save yours again."
     )
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="causes")
     # Null: an answer to the situation itself. The parent is always in the same
     # session: a composite foreign key enforces it (migration 0002).
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
-    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
-    author = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="causes"
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
-    # CASCADE: a merge target goes only with its whole session, and a merged
-    # cause must keep its target (cause_merged_has_target).
-    merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    # The participant's form submission that made this cause (see add_cause).
-    submission_key = models.CharField(max_length=40, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
     # Tags the facilitator sets while the group reflects.
     matters_most = models.BooleanField(default=False)
     can_change = models.CharField(
@@ -1270,9 +1333,9 @@ class Cause(models.Model):
         max_length=10, choices=Level.choices, blank=True, default=Level.UNPLACED
     )
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(Contribution.Meta):
         constraints = [
+            *Contribution.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(can_change__in=["", "yes", "no", "unsure"]),
                 name="cause_can_change_known",
@@ -1286,33 +1349,7 @@ class Cause(models.Model):
                 name="cause_level_known",
             ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="cause_not_its_own_parent"),
-            models.CheckConstraint(
-                condition=~Q(merged_into=F("id")), name="cause_not_merged_into_itself"
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
-                ),
-                name="cause_state_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="merged", merged_into__isnull=False)
-                | (~Q(state="merged") & Q(merged_into__isnull=True)),
-                name="cause_merged_has_target",
-            ),
-            # The target of the composite foreign keys that keep parent and
-            # merge target inside the same session (migration 0002).
-            models.UniqueConstraint(fields=["session", "id"], name="cause_session_id_unique"),
-            # Also the index for "has this participant sent this form already?".
-            models.UniqueConstraint(
-                fields=["author", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="cause_submitted_once",
-            ),
         ]
-
-    def __str__(self) -> str:
-        return self.text
 
     @property
     def is_visible(self) -> bool:
@@ -1324,18 +1361,6 @@ class Cause(models.Model):
         out, from one person to laws, money and power, then not placed again."""
         order = Cause.Level.values
         return order[(order.index(self.level) + 1) % len(order)] if self.level in order else ""
-
-    def approve(self) -> Event:
-        return self._set_state("approve", self.State.VISIBLE, allowed={self.State.PENDING})
-
-    def reject(self) -> Event:
-        return self._set_state("reject", self.State.REJECTED, allowed={self.State.PENDING})
-
-    def hide(self) -> Event:
-        return self._set_state("hide", self.State.HIDDEN, allowed={self.State.VISIBLE})
-
-    def unhide(self) -> Event:
-        return self._set_state("unhide", self.State.VISIBLE, allowed={self.State.HIDDEN})
 
     def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
         def change(cause: Cause, session: Session) -> None:
@@ -1567,10 +1592,10 @@ class ActionQuerySet(models.QuerySet["Action"]):
         )
 
 
-class Action(models.Model):
+class Action(Contribution):
     """Something the group could do about one or more causes; agreed ones make the plan."""
 
-    State = Cause.State
+    EVENT_PREFIX = "action_"
 
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", _("Not started")
@@ -1586,18 +1611,7 @@ class Action(models.Model):
         "wording it has now, then save yours again."
     )
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="actions")
-    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
-    author = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
-    merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
     causes = models.ManyToManyField(Cause, through="ActionLink", related_name="actions")
-    submission_key = models.CharField(max_length=40, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
     # The plan: agreed actions, in the order the group chose.
     agreed = models.BooleanField(default=False)
     plan_order = models.PositiveIntegerField(null=True, blank=True)
@@ -1613,23 +1627,9 @@ class Action(models.Model):
 
     objects = ActionQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(Contribution.Meta):
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(merged_into=F("id")), name="action_not_merged_into_itself"
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
-                ),
-                name="action_state_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="merged", merged_into__isnull=False)
-                | (~Q(state="merged") & Q(merged_into__isnull=True)),
-                name="action_merged_has_target",
-            ),
+            *Contribution.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(status__in=["not_started", "started", "done", "dropped"]),
                 name="action_status_known",
@@ -1638,21 +1638,11 @@ class Action(models.Model):
                 condition=Q(agreed=False) | Q(plan_order__isnull=False),
                 name="action_agreed_has_place_in_plan",
             ),
-            # The target of the composite foreign keys of links and merges.
-            models.UniqueConstraint(fields=["session", "id"], name="action_session_id_unique"),
-            models.UniqueConstraint(
-                fields=["author", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="action_submitted_once",
-            ),
         ]
         indexes = [
             # The group page: open actions across a group's sessions.
             models.Index(fields=["agreed", "status"], name="action_agreed_status"),
         ]
-
-    def __str__(self) -> str:
-        return self.text
 
     @property
     def cause_ids(self) -> list[int]:
@@ -1682,18 +1672,6 @@ class Action(models.Model):
             action.save(update_fields=["state"])
 
         return moderate(self, kind, change)
-
-    def approve(self) -> Event:
-        return self._set_state("action_approve", self.State.VISIBLE, allowed={self.State.PENDING})
-
-    def reject(self) -> Event:
-        return self._set_state("action_reject", self.State.REJECTED, allowed={self.State.PENDING})
-
-    def hide(self) -> Event:
-        return self._set_state("action_hide", self.State.HIDDEN, allowed={self.State.VISIBLE})
-
-    def unhide(self) -> Event:
-        return self._set_state("action_unhide", self.State.VISIBLE, allowed={self.State.HIDDEN})
 
     def edit(self, text: str, was: str | None = None) -> Event:
         return reword(self, "action_edit", text, was)
