@@ -8,8 +8,10 @@ commit order, and live streams (live.py) can trust the numbers as cursors.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -1394,7 +1396,7 @@ class Cause(Contribution):
     def merge_into(self, target: Cause) -> Event:
         """Fold this duplicate into `target`: its children follow it there."""
 
-        def change(cause: Cause, session: Session) -> list:
+        def change(cause: Cause, session: Session) -> Changed:
             into = Cause.objects.filter(pk=target.pk, session_id=session.pk).first()
             if into is None:
                 raise Refused(_("That cause is not part of this session."), status=404)
@@ -1425,7 +1427,7 @@ class Cause(Contribution):
                 if a not in have
             ]
             ActionLink.objects.bulk_create(links)
-            return [*children, *((link.action_id, into.pk) for link in links)]
+            return Changed(items=children, links=[(link.action_id, into.pk) for link in links])
 
         return moderate(self, "merge", change)
 
@@ -1523,11 +1525,22 @@ def reword(item: Cause | Action, kind: str, text: str, was: str | None) -> Event
     return moderate(item, kind, change)
 
 
-def moderate(item: Cause | Action, kind: str, change) -> Event:
+@dataclasses.dataclass(frozen=True)
+class Changed:
+    """What a moderation changed besides its own cause or action, for undo."""
+
+    # Other causes or actions it changed (a merge's children), as they were.
+    items: Sequence[Cause | Action] = ()
+    # The links it added, as (action_id, cause_id).
+    links: Sequence[tuple[int, int]] = ()
+
+
+def moderate(
+    item: Cause | Action, kind: str, change: Callable[[Any, Session], Changed | None]
+) -> Event:
     """Run `change(fresh, session)` under the session lock, recording how to undo it.
 
-    `change` may return other causes or actions it changed (a merge's
-    children), or a list of (action, cause) links it added.
+    `change` returns what else it changed, if anything.
     """
     model = type(item)
     with transaction.atomic():
@@ -1537,13 +1550,9 @@ def moderate(item: Cause | Action, kind: str, change) -> Event:
             raise Refused(_("That belongs to another session."), status=404)
         before: dict[str, list] = {model.UNDO_KEY: [snapshot(fresh)]}
         focus_before = session.focus_id
-        also = change(fresh, session) or []
-        links_added = []
-        for other in also:
-            if isinstance(other, tuple):
-                links_added.append(other)
-            else:
-                before.setdefault(type(other).UNDO_KEY, []).append(snapshot(other))
+        changed = change(fresh, session) or Changed()
+        for other in changed.items:
+            before.setdefault(type(other).UNDO_KEY, []).append(snapshot(other))
         focus_after = Session.objects.filter(pk=session.pk).values_list("focus_id", flat=True)
         for field in model.UNDOABLE_FIELDS:
             setattr(item, field, getattr(fresh, field))
@@ -1552,7 +1561,7 @@ def moderate(item: Cause | Action, kind: str, change) -> Event:
             **{model.__name__.lower(): item.pk},
             undo={
                 **before,
-                "links_added": links_added,
+                "links_added": changed.links,
                 "focus_before": focus_before,
                 "focus_after": focus_after.get(),
             },
@@ -1679,7 +1688,7 @@ class Action(Contribution):
     def merge_into(self, target: Action) -> Event:
         """Fold this duplicate into `target`, which then addresses the causes of both."""
 
-        def change(action: Action, session: Session) -> list:
+        def change(action: Action, session: Session) -> Changed:
             into = Action.objects.filter(pk=target.pk, session_id=session.pk).first()
             if into is None:
                 raise Refused(_("That action is not part of this session."), status=404)
@@ -1697,7 +1706,7 @@ class Action(Contribution):
             action.state = self.State.MERGED
             action.merged_into = into
             action.save(update_fields=["state", "merged_into"])
-            return [(into.pk, c) for c in added]
+            return Changed(links=[(into.pk, c) for c in added])
 
         return moderate(self, "action_merge", change)
 
