@@ -547,13 +547,13 @@ class Session(models.Model):
                         if session.joining_closed:
                             Session.objects.filter(pk=self.pk).update(joining_closed=False)
                             self.joining_closed = False
-                            self.record("opened")
+                            self.record(Event.Kind.OPENED)
                         return
                     code = joincodes.new()
                     fields = {"join_code": code, "joining_closed": False, "ended_at": None}
                     Session.objects.filter(pk=self.pk).update(**fields)
                     self.__dict__.update(fields)
-                    self.record("opened")
+                    self.record(Event.Kind.OPENED)
                     return
             except IntegrityError:
                 self.join_code = None
@@ -568,7 +568,7 @@ class Session(models.Model):
                 return
             Session.objects.filter(pk=self.pk).update(joining_closed=True)
             self.joining_closed = True
-            self.record("closed")
+            self.record(Event.Kind.CLOSED)
 
     def end(self) -> None:
         """End the session for everyone: phones thank people, the code is freed,
@@ -581,7 +581,7 @@ class Session(models.Model):
             fields = {"join_code": None, "joining_closed": False, "ended_at": timezone.now()}
             Session.objects.filter(pk=self.pk).update(**fields)
             self.__dict__.update(fields)
-            self.record("ended")
+            self.record(Event.Kind.ENDED)
 
     def _set(self, kind: str, fields: dict[str, Any], **data: Any) -> None:
         """Set the session's `fields` under its lock, and record `kind` with `data`."""
@@ -595,13 +595,13 @@ class Session(models.Model):
     def pause(self, paused: bool = True) -> None:
         """Pause the room (every screen shows a calm message, phones send nothing),
         or go on exactly where it was."""
-        self._set("pause" if paused else "resume", {"paused": paused})
+        self._set(Event.Kind.PAUSE if paused else "resume", {"paused": paused})
 
     def show_agreements(self, showing: bool) -> None:
         """The projector shows the agreements, or (False) the question: the start."""
         if not self.use_agreements:
             raise Refused(_("This session does not open with agreements."), status=409)
-        self._set("agreements", {"showing_agreements": showing})
+        self._set(Event.Kind.AGREEMENTS, {"showing_agreements": showing})
 
     def holds(self, text: str) -> bool:
         """Whether a phone's `text` waits for the facilitator's approval: the
@@ -623,7 +623,7 @@ class Session(models.Model):
 
     def set_moderation(self, moderation: str, filter_words: bool) -> None:
         fields = {"moderation": moderation, "filter_words": filter_words}
-        self._set("settings", fields, **fields)
+        self._set(Event.Kind.SETTINGS, fields, **fields)
 
     def ask_why(self, cause: Cause | None) -> None:
         """Make `cause` the focus (None: back to the situation) for every phone,
@@ -643,7 +643,7 @@ class Session(models.Model):
             self.focus = cause
             self.phase = Session.Phase.WHY
             self.why_else = False
-            self.record("focus", cause=cause.pk if cause else None)
+            self.record(Event.Kind.FOCUS, cause=cause.pk if cause else None)
 
     def ask_why_else(self) -> None:
         """Ask the room "Why else?" about the current question: other reasons
@@ -652,7 +652,7 @@ class Session(models.Model):
             session = self.lock()
             Session.objects.filter(pk=self.pk).update(why_else=True, phase=Session.Phase.WHY)
             self.why_else, self.phase = True, Session.Phase.WHY
-            self.record("why_else", cause=session.focus_id)
+            self.record(Event.Kind.WHY_ELSE, cause=session.focus_id)
 
     def save_as_story(self) -> GroupStory:
         """Keep this session's situation as one of its group's stories, for
@@ -702,7 +702,7 @@ class Session(models.Model):
                 state=ClosingLine.State.PENDING if held else ClosingLine.State.VISIBLE,
                 submission_key=key if author is not None else "",
             )
-            self.record("closing_added", line=line.pk)
+            self.record(Event.Kind.CLOSING_ADDED, line=line.pk)
             return line
 
     def set_phase(self, phase: str) -> None:
@@ -715,7 +715,7 @@ class Session(models.Model):
                 raise Refused(NO_CAUSES_YET, 409)
             Session.objects.filter(pk=self.pk).update(phase=phase)
             self.phase = phase
-            self.record("phase", phase=phase)
+            self.record(Event.Kind.PHASE, phase=phase)
 
     def set_voting(self, dot_budget: int, stack_dots: bool) -> None:
         """How many dots each person has, and whether several may go on one cause.
@@ -723,13 +723,13 @@ class Session(models.Model):
         Dots already placed stay; a smaller budget only stops new ones.
         """
         fields = {"dot_budget": dot_budget, "stack_dots": stack_dots}
-        self._set("voting", fields, **fields)
+        self._set(Event.Kind.VOTING, fields, **fields)
 
     def reveal_votes(self, revealed: bool = True) -> None:
         """Show the counts to everyone (voting stops), or hide them and let voting go on."""
         if revealed and not self.has_causes():
             raise Refused(NO_CAUSES_YET, 409)
-        self._set("reveal" if revealed else "unreveal", {"votes_revealed": revealed})
+        self._set(Event.Kind.REVEAL if revealed else "unreveal", {"votes_revealed": revealed})
 
     def has_causes(self) -> bool:
         """Whether any cause is on the board: something to vote on and act on. A query."""
@@ -737,15 +737,17 @@ class Session(models.Model):
 
     def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
         fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
-        self._set("board", fields, board_filter=board_filter)
+        self._set(Event.Kind.BOARD, fields, board_filter=board_filter)
 
     def show_levels(self, showing: bool) -> None:
         """The projector shows the causes by level, or (False) the tree."""
-        self._set("levels_view", {"levels_view": showing}, showing=showing)
+        self._set(Event.Kind.LEVELS_VIEW, {"levels_view": showing}, showing=showing)
 
     def set_level_suggestions(self, allowed: bool) -> None:
         """Whether phones may suggest the level of their answers."""
-        self._set("settings", {"phones_suggest_level": allowed}, phones_suggest_level=allowed)
+        self._set(
+            Event.Kind.SETTINGS, {"phones_suggest_level": allowed}, phones_suggest_level=allowed
+        )
 
     def work_on(self, cause: Cause | None) -> None:
         """Make `cause` and what is under it the smaller part the group works on
@@ -764,7 +766,7 @@ class Session(models.Model):
                     Cause.objects.filter(pk=cause.pk).update(smaller_part=True)
             Session.objects.filter(pk=self.pk).update(branch=cause)
             self.branch = cause
-            self.record("branch", cause=cause.pk if cause else None)
+            self.record(Event.Kind.BRANCH, cause=cause.pk if cause else None)
 
     def in_branch(self, cause_id: int) -> bool:
         """Whether a cause is in the smaller part the group works on (always,
@@ -775,10 +777,10 @@ class Session(models.Model):
 
     def start_timer(self, seconds: int) -> None:
         ends = timezone.now() + timedelta(seconds=seconds)
-        self._set("timer", {"timer_ends_at": ends}, seconds=seconds)
+        self._set(Event.Kind.TIMER, {"timer_ends_at": ends}, seconds=seconds)
 
     def stop_timer(self) -> None:
-        self._set("timer", {"timer_ends_at": None}, seconds=0)
+        self._set(Event.Kind.TIMER, {"timer_ends_at": None}, seconds=0)
 
     @property
     def voting_open(self) -> bool:
@@ -824,7 +826,7 @@ class Session(models.Model):
                 )
             else:
                 mine.filter(cause_id=cause_id).delete()
-            self.record("vote")
+            self.record(Event.Kind.VOTE)
             return session.dot_budget - elsewhere - dots
 
     def tally(self) -> dict[int, int]:
@@ -887,7 +889,7 @@ class Session(models.Model):
             ActionLink.objects.bulk_create(
                 ActionLink(session_id=self.pk, action=action, cause=c) for c in causes
             )
-            self.record("action_added", action=action.pk)
+            self.record(Event.Kind.ACTION_ADDED, action=action.pk)
             return action
 
     def add_cause(
@@ -942,7 +944,7 @@ class Session(models.Model):
                 # A phone's suggestion counts only where the session asks for one.
                 level=level if author is None or session.phones_suggest_level else "",
             )
-            self.record("cause_added", cause=cause.pk)
+            self.record(Event.Kind.CAUSE_ADDED, cause=cause.pk)
             return cause
 
     def undo(self, seq: int | None = None) -> Event:
@@ -997,7 +999,7 @@ class Session(models.Model):
                 self.focus_id = undo.get("focus_before")
             event.undone = True
             event.save(update_fields=["undone"])
-            return self.record("undo", of=event.seq)
+            return self.record(Event.Kind.UNDO, of=event.seq)
 
     def was_asked(self, cause_id: int) -> bool:
         """Whether the room is asked "but why?" about this cause, now or earlier.
@@ -1040,7 +1042,7 @@ class Session(models.Model):
             if action is None:
                 raise Refused(_("This action is not in the plan under review."), status=404)
             action.follow_up(status, notes)
-            return self.record("review", action=action.pk)
+            return self.record(Event.Kind.REVIEW, action=action.pk)
 
     def earlier_plan(self) -> models.QuerySet[Action]:
         """The plan this follow-up opens by reviewing: the agreed actions of the
@@ -1092,7 +1094,7 @@ class Participant(models.Model):
             ):
                 raise Refused(_("This session is full. Please ask the facilitator."), status=409)
             participant = cls.objects.create(session=session, name=name)
-            session.record("joined")
+            session.record(Event.Kind.JOINED)
             return participant
 
 
@@ -1204,7 +1206,7 @@ class Contribution(models.Model):
         MERGED = "merged", _("Merged")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    # The event kinds of approve(), reject(), hide() and unhide() start with this.
+    # The Event.Kind of approve(), reject(), hide() and unhide() starts with this.
     EVENT_PREFIX = ""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="%(class)ss")
@@ -1376,7 +1378,7 @@ class Cause(Contribution):
         return moderate(self, kind, change)
 
     def edit(self, text: str, was: str | None = None) -> Event:
-        return reword(self, "edit", text, was)
+        return reword(self, Event.Kind.EDIT, text, was)
 
     def edit_and_approve(self, text: str, was: str | None = None) -> Event:
         """New wording for a held answer (a name taken out, say), and on the board:
@@ -1391,7 +1393,7 @@ class Cause(Contribution):
             cause.state = self.State.VISIBLE
             cause.save(update_fields=["text", "state"])
 
-        return moderate(self, "edit_approve", change)
+        return moderate(self, Event.Kind.EDIT_APPROVE, change)
 
     def merge_into(self, target: Cause) -> Event:
         """Fold this duplicate into `target`: its children follow it there."""
@@ -1429,7 +1431,7 @@ class Cause(Contribution):
             ActionLink.objects.bulk_create(links)
             return Changed(items=children, links=[(link.action_id, into.pk) for link in links])
 
-        return moderate(self, "merge", change)
+        return moderate(self, Event.Kind.MERGE, change)
 
     def place(self, level: str) -> Event:
         """Put the cause on a level (Level; "" takes it off). Undone like a tag."""
@@ -1449,7 +1451,7 @@ class Cause(Contribution):
                 setattr(cause, field, value)
             cause.save(update_fields=list(tags))
 
-        return moderate(self, "tag", change)
+        return moderate(self, Event.Kind.TAG, change)
 
     def move_under(self, parent: Cause | None) -> Event:
         """Move this cause (and its answers) under `parent`; None: under the situation."""
@@ -1473,7 +1475,7 @@ class Cause(Contribution):
             cause.parent = new_parent
             cause.save(update_fields=["parent"])
 
-        return moderate(self, "move", change)
+        return moderate(self, Event.Kind.MOVE, change)
 
     def withdraw(self) -> Event:
         """The author takes their answer back (nothing to undo for the facilitator)."""
@@ -1492,7 +1494,7 @@ class Cause(Contribution):
             fresh.save(update_fields=["state"])
             self.state = fresh.state
             session.refocus_away_from(fresh)
-            return session.record("withdraw", cause=self.pk)
+            return session.record(Event.Kind.WITHDRAW, cause=self.pk)
 
 
 def is_descendant(parents: dict[int, int | None], pk: int, *, of: int) -> bool:
@@ -1683,7 +1685,7 @@ class Action(Contribution):
         return moderate(self, kind, change)
 
     def edit(self, text: str, was: str | None = None) -> Event:
-        return reword(self, "action_edit", text, was)
+        return reword(self, Event.Kind.ACTION_EDIT, text, was)
 
     def merge_into(self, target: Action) -> Event:
         """Fold this duplicate into `target`, which then addresses the causes of both."""
@@ -1708,7 +1710,7 @@ class Action(Contribution):
             action.save(update_fields=["state", "merged_into"])
             return Changed(links=[(into.pk, c) for c in added])
 
-        return moderate(self, "action_merge", change)
+        return moderate(self, Event.Kind.ACTION_MERGE, change)
 
     def withdraw(self) -> Event:
         """The author takes their proposal back."""
@@ -1722,7 +1724,7 @@ class Action(Contribution):
             fresh.state = self.State.WITHDRAWN
             fresh.save(update_fields=["state"])
             self.state = fresh.state
-            return session.record("action_withdraw", action=self.pk)
+            return session.record(Event.Kind.ACTION_WITHDRAW, action=self.pk)
 
     def agree(self, *, owner: str, owner_outside: bool, first_step: str, due) -> Event:
         """Put the action in the plan (at the end, if new there): who, first step, when."""
@@ -1739,14 +1741,14 @@ class Action(Contribution):
             fresh.first_step, fresh.due = first_step, due
             fresh.save()
             self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_state"})
-            return session.record("plan", action=self.pk)
+            return session.record(Event.Kind.PLAN, action=self.pk)
 
     def leave_plan(self) -> Event:
         with transaction.atomic():
             session = self.session.lock()
             Action.objects.filter(pk=self.pk).update(agreed=False, plan_order=None)
             self.agreed, self.plan_order = False, None
-            return session.record("plan", action=self.pk)
+            return session.record(Event.Kind.PLAN, action=self.pk)
 
     def move_in_plan(self, steps: int) -> Event:
         """Move up (negative) or down the plan, swapping places with its neighbours."""
@@ -1762,7 +1764,7 @@ class Action(Contribution):
                 if action.plan_order != place:
                     action.plan_order = place
                     action.save(update_fields=["plan_order"])
-            return session.record("plan", action=self.pk)
+            return session.record(Event.Kind.PLAN, action=self.pk)
 
     def follow_up(self, status: str, notes: str) -> Event:
         """What became of it, between meetings: a status and notes."""
@@ -1777,7 +1779,7 @@ class Action(Contribution):
             Action.objects.filter(pk=self.pk).update(**fields)
             for key, value in fields.items():
                 setattr(self, key, value)
-            return session.record("action_status", action=self.pk)
+            return session.record(Event.Kind.ACTION_STATUS, action=self.pk)
 
 
 class ActionLink(models.Model):
@@ -1850,16 +1852,16 @@ class ClosingLine(models.Model):
             return session.record(kind, line=self.pk)
 
     def approve(self) -> Event:
-        return self._set_state("closing_approve", self.State.VISIBLE, {self.State.PENDING})
+        return self._set_state(Event.Kind.CLOSING_APPROVE, self.State.VISIBLE, {self.State.PENDING})
 
     def reject(self) -> Event:
-        return self._set_state("closing_reject", self.State.REJECTED, {self.State.PENDING})
+        return self._set_state(Event.Kind.CLOSING_REJECT, self.State.REJECTED, {self.State.PENDING})
 
     def hide(self) -> Event:
-        return self._set_state("closing_hide", self.State.HIDDEN, {self.State.VISIBLE})
+        return self._set_state(Event.Kind.CLOSING_HIDE, self.State.HIDDEN, {self.State.VISIBLE})
 
     def unhide(self) -> Event:
-        return self._set_state("closing_unhide", self.State.VISIBLE, {self.State.HIDDEN})
+        return self._set_state(Event.Kind.CLOSING_UNHIDE, self.State.VISIBLE, {self.State.HIDDEN})
 
 
 class GroupStory(models.Model):
@@ -1922,6 +1924,57 @@ class SupportContact(models.Model):
 class Event(models.Model):
     """One change to a session. The table is the truth; live streams are wake-ups."""
 
+    class Kind(models.TextChoices):
+        """What changed. The label of a change the console can undo names it
+        in "Undo <label>"; the others are never shown."""
+
+        ACTION_APPROVE = "action_approve", _("approving")
+        ACTION_EDIT = "action_edit", _("editing")
+        ACTION_HIDE = "action_hide", _("hiding")
+        ACTION_MERGE = "action_merge", _("merging")
+        ACTION_REJECT = "action_reject", _("rejecting")
+        ACTION_UNHIDE = "action_unhide", _("showing again")
+        APPROVE = "approve", _("approving")
+        EDIT = "edit", _("editing")
+        EDIT_APPROVE = "edit_approve", _("editing and approving")
+        HIDE = "hide", _("hiding")
+        MERGE = "merge", _("merging")
+        MOVE = "move", _("moving")
+        REJECT = "reject", _("rejecting")
+        TAG = "tag", _("tagging")
+        UNHIDE = "unhide", _("showing again")
+
+        ACTION_ADDED = "action_added"
+        ACTION_STATUS = "action_status"
+        ACTION_WITHDRAW = "action_withdraw"
+        AGREEMENTS = "agreements"
+        BOARD = "board"
+        BRANCH = "branch"
+        CAUSE_ADDED = "cause_added"
+        CLOSED = "closed"
+        CLOSING_ADDED = "closing_added"
+        CLOSING_APPROVE = "closing_approve"
+        CLOSING_HIDE = "closing_hide"
+        CLOSING_REJECT = "closing_reject"
+        CLOSING_UNHIDE = "closing_unhide"
+        ENDED = "ended"
+        FOCUS = "focus"
+        JOINED = "joined"
+        LEVELS_VIEW = "levels_view"
+        OPENED = "opened"
+        PAUSE = "pause"
+        PHASE = "phase"
+        PLAN = "plan"
+        REVEAL = "reveal"
+        REVIEW = "review"
+        SETTINGS = "settings"
+        TIMER = "timer"
+        UNDO = "undo"
+        VOTE = "vote"
+        VOTING = "voting"
+        WHY_ELSE = "why_else"
+        WITHDRAW = "withdraw"
+
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=30)
@@ -1938,6 +1991,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.seq} {self.kind}"
+
+    @property
+    def undo_label(self) -> str:
+        """What the console's Undo names ("Undo approving"); "" for a change it cannot undo."""
+        return str(self.Kind(self.kind).label) if "undo" in self.data else ""
 
 
 class RateCount(models.Model):

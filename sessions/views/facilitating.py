@@ -36,25 +36,6 @@ from sessions.forms import (
 from sessions.models import Action, Cause, ClosingLine, Event, Refused, Session
 from sessions.permissions import session_for_facilitator
 
-UNDO_LABELS = {
-    "approve": _("approving"),
-    "reject": _("rejecting"),
-    "hide": _("hiding"),
-    "unhide": _("showing again"),
-    "edit": _("editing"),
-    "merge": _("merging"),
-    "move": _("moving"),
-    "tag": _("tagging"),
-    "edit_approve": _("editing and approving"),
-    "action_approve": _("approving"),
-    "action_reject": _("rejecting"),
-    "action_hide": _("hiding"),
-    "action_unhide": _("showing again"),
-    "action_edit": _("editing"),
-    "action_merge": _("merging"),
-}
-
-
 # The notice that answers a moderation action on the console, beside its Undo.
 NOTICES = {
     "approve": _("Approved: “%(text)s”."),
@@ -151,7 +132,7 @@ def notice_for(session: Session, event: Event | None) -> dict | None:
     key = undone.kind.removeprefix("action_")
     if kind == "undo":
         key = "undo"
-        values["what"] = str(UNDO_LABELS.get(undone.kind, ""))
+        values["what"] = undone.undo_label
     elif key == "merge" and item.merged_into is not None:
         values["target"] = _short(item.merged_into.text)
     elif key == "move" and isinstance(item, Cause):
@@ -196,7 +177,7 @@ def console_context(session: Session) -> dict:
         "hidden": [c for c in causes if c.state == Cause.State.HIDDEN],
         "joined": session.participants.count(),
         "undo": last_undoable,
-        "undo_label": UNDO_LABELS.get(last_undoable.kind, "") if last_undoable else "",
+        "undo_label": last_undoable.undo_label if last_undoable else "",
         "undo_target": None,
         "timer_choices": TIMER_CHOICES,
         "level_counts": built.by_level() if built.flat else [],
