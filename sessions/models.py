@@ -345,7 +345,7 @@ class Session(models.Model):
         CLOSE = "close", pgettext_lazy("a step of the session", "Close")
 
     # The steps that work on the causes: they wait until there are some.
-    NEEDS_CAUSES = frozenset({"reflect", "act", "agree"})
+    NEEDS_CAUSES = frozenset({Phase.REFLECT, Phase.ACT, Phase.AGREE})
 
     class BoardFilter(models.TextChoices):
         ALL = "all", _("Every cause")
