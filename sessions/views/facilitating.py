@@ -846,27 +846,60 @@ def agree_action(request, session_id, action_id):
     return _action_form_action(request, session, action, "agree", form, lambda d: action.agree(**d))
 
 
-def _action_step(name: str, step: Callable[[Action], object]):
-    """A console button on one action: approve, hide, move up the plan…"""
-
-    @require_POST
-    @login_required
-    def view(request, session_id, action_id):
-        session = session_for_facilitator(request, session_id)
-        action = _action(session, action_id)
-        return _respond(request, session, lambda: step(action))
-
-    view.__name__ = view.__qualname__ = name
-    return view
+@require_POST
+@login_required
+def approve_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.approve)
 
 
-approve_action = _action_step("approve_action", Action.approve)
-reject_action = _action_step("reject_action", Action.reject)
-hide_action = _action_step("hide_action", Action.hide)
-unhide_action = _action_step("unhide_action", Action.unhide)
-leave_plan = _action_step("leave_plan", Action.leave_plan)
-plan_up = _action_step("plan_up", lambda action: action.move_in_plan(-1))
-plan_down = _action_step("plan_down", lambda action: action.move_in_plan(1))
+@require_POST
+@login_required
+def reject_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.reject)
+
+
+@require_POST
+@login_required
+def hide_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.hide)
+
+
+@require_POST
+@login_required
+def unhide_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.unhide)
+
+
+@require_POST
+@login_required
+def leave_plan(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.leave_plan)
+
+
+@require_POST
+@login_required
+def plan_up(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, lambda: action.move_in_plan(-1))
+
+
+@require_POST
+@login_required
+def plan_down(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, lambda: action.move_in_plan(1))
 
 
 @require_POST
