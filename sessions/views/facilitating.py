@@ -258,19 +258,19 @@ def _respond(
     session: Session,
     action: Callable[[], object],
     refresh: tuple[str, ...] = (),
-    refused: dict | None = None,
 ) -> HttpResponse:
     """Run a console action; answer with the console (htmx) or a redirect to it.
-
-    If the action is refused, the console says why; `refused` is what else it
-    then shows (the form that was sent, and which forms to refresh).
-    """
+    If the action is refused, the console says why."""
     try:
         done = action()
     except Refused as refusal:
-        return _console(
-            request, session, error=refusal.message, status=refusal.status, **(refused or {})
-        )
+        return _console(request, session, error=refusal.message, status=refusal.status)
+    return _done(request, session, done, refresh)
+
+
+def _done(request, session: Session, done: object, refresh: tuple[str, ...] = ()) -> HttpResponse:
+    """After a console action: the console with the notice of `done` (htmx), else
+    a redirect to it."""
     if request.htmx:
         notice = done if isinstance(done, Event) else None
         return _console(request, session, refresh=refresh, notice=notice)
@@ -452,12 +452,17 @@ def edit_approve(request, session_id, cause_id):
             request, session, error=_form_error(form), status=400, held_form=(cause.pk, form)
         )
     was = form.cleaned_data["was"] if "was" in request.POST else None
-    return _respond(
-        request,
-        session,
-        lambda: cause.edit_and_approve(form.cleaned_data["text"], was=was),
-        refused={"held_form": (cause.pk, form)},
-    )
+    try:
+        event = cause.edit_and_approve(form.cleaned_data["text"], was=was)
+    except Refused as refusal:
+        return _console(
+            request,
+            session,
+            error=refusal.message,
+            status=refusal.status,
+            held_form=(cause.pk, form),
+        )
+    return _done(request, session, event)
 
 
 @require_POST
@@ -756,14 +761,18 @@ def add_action(request, session_id):
     form = ActionForm(request.POST)
     if not form.is_valid():
         return _console(request, session, action_form=form, refresh=("action",), status=400)
-    data = form.cleaned_data
-    return _respond(
-        request,
-        session,
-        lambda: session.add_action(data["text"], data["causes"]),
-        refresh=("action",),
-        refused={"action_form": form, "refresh": ("action",)},
-    )
+    try:
+        done = session.add_action(form.cleaned_data["text"], form.cleaned_data["causes"])
+    except Refused as refusal:
+        return _console(
+            request,
+            session,
+            error=refusal.message,
+            status=refusal.status,
+            action_form=form,
+            refresh=("action",),
+        )
+    return _done(request, session, done, refresh=("action",))
 
 
 def _action(session: Session, action_id: int) -> Action:
