@@ -1195,7 +1195,39 @@ def creates_cycle(parents: dict[int, int | None], start: int) -> bool:
     return False
 
 
-class Contribution(models.Model):
+class Moderated:
+    """What the facilitator does to what phones send: a cause, an action, a closing line."""
+
+    # The Event.Kind of approve(), reject(), hide() and unhide() starts with this.
+    EVENT_PREFIX = ""
+    # Each has its own states; these four are the ones every one has.
+    State: Any
+
+    def approve(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "approve", self.State.VISIBLE, allowed={self.State.PENDING}
+        )
+
+    def reject(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "reject", self.State.REJECTED, allowed={self.State.PENDING}
+        )
+
+    def hide(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "hide", self.State.HIDDEN, allowed={self.State.VISIBLE}
+        )
+
+    def unhide(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "unhide", self.State.VISIBLE, allowed={self.State.HIDDEN}
+        )
+
+    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
+        raise NotImplementedError
+
+
+class Contribution(Moderated, models.Model):
     """What people contribute and the facilitator moderates: a cause, an action."""
 
     class State(models.TextChoices):
@@ -1205,9 +1237,6 @@ class Contribution(models.Model):
         REJECTED = "rejected", _("Not shown")
         MERGED = "merged", _("Merged")
         WITHDRAWN = "withdrawn", _("Withdrawn")
-
-    # The Event.Kind of approve(), reject(), hide() and unhide() starts with this.
-    EVENT_PREFIX = ""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="%(class)ss")
     text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
@@ -1255,29 +1284,6 @@ class Contribution(models.Model):
 
     def __str__(self) -> str:
         return self.text
-
-    def approve(self) -> Event:
-        return self._set_state(
-            self.EVENT_PREFIX + "approve", self.State.VISIBLE, allowed={self.State.PENDING}
-        )
-
-    def reject(self) -> Event:
-        return self._set_state(
-            self.EVENT_PREFIX + "reject", self.State.REJECTED, allowed={self.State.PENDING}
-        )
-
-    def hide(self) -> Event:
-        return self._set_state(
-            self.EVENT_PREFIX + "hide", self.State.HIDDEN, allowed={self.State.VISIBLE}
-        )
-
-    def unhide(self) -> Event:
-        return self._set_state(
-            self.EVENT_PREFIX + "unhide", self.State.VISIBLE, allowed={self.State.HIDDEN}
-        )
-
-    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
-        raise NotImplementedError
 
 
 class Cause(Contribution):
@@ -1798,11 +1804,13 @@ class ActionLink(models.Model):
         return f"{self.action_id} → {self.cause_id}"
 
 
-class ClosingLine(models.Model):
+class ClosingLine(Moderated, models.Model):
     """One line of the closing round: what we learned, what gives us hope.
 
     Shown on the projector as a wall without names, and printed.
     """
+
+    EVENT_PREFIX = "closing_"
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -1841,7 +1849,7 @@ class ClosingLine(models.Model):
     def __str__(self) -> str:
         return self.text
 
-    def _set_state(self, kind: str, state: str, allowed: set[str]) -> Event:
+    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
         with transaction.atomic():
             session = self.session.lock()
             fresh = ClosingLine.objects.get(pk=self.pk)
@@ -1850,18 +1858,6 @@ class ClosingLine(models.Model):
             ClosingLine.objects.filter(pk=self.pk).update(state=state)
             self.state = state
             return session.record(kind, line=self.pk)
-
-    def approve(self) -> Event:
-        return self._set_state(Event.Kind.CLOSING_APPROVE, self.State.VISIBLE, {self.State.PENDING})
-
-    def reject(self) -> Event:
-        return self._set_state(Event.Kind.CLOSING_REJECT, self.State.REJECTED, {self.State.PENDING})
-
-    def hide(self) -> Event:
-        return self._set_state(Event.Kind.CLOSING_HIDE, self.State.HIDDEN, {self.State.VISIBLE})
-
-    def unhide(self) -> Event:
-        return self._set_state(Event.Kind.CLOSING_UNHIDE, self.State.VISIBLE, {self.State.HIDDEN})
 
 
 class GroupStory(models.Model):
