@@ -6,7 +6,7 @@ Django's request handling, every open stream keeps an OS thread (its
 long as the response) and every reconnect pays for the whole middleware stack.
 So `phone_streams` answers `GET /p/<id>/stream/` itself: the view's own
 permission check (`phone_stream_session`) runs in the shared executor, the
-response is the view's own (`live.stream_response`) with the headers of the
+response is the view's own (`streams.stream_response`) with the headers of the
 middleware that only adds headers, and its chunks go straight to the client.
 
 Whatever it would not answer exactly as Django does goes to Django: a poll, a
@@ -55,7 +55,7 @@ class OneThreadHandler(ASGIHandler):
             try:
                 return chain(request)
             finally:
-                live.release_connections()
+                release_connections()
 
         in_thread = sync_to_async(respond, thread_sensitive=True)
         gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
@@ -78,7 +78,7 @@ CONCURRENT_REQUESTS = int(os.environ.get("DATABASE_POOL_SIZE") or 10)
 
 django.setup(set_prefix=False)
 
-from sessions import live  # noqa: E402
+from butwhy.database import release_connections  # noqa: E402
 
 django_application = OneThreadHandler()
 
@@ -91,7 +91,7 @@ from django.urls import Resolver404, resolve  # noqa: E402
 from django.utils import translation  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from sessions.views import participating  # noqa: E402
+from sessions.views import participating, streams  # noqa: E402
 
 # Of settings.MIDDLEWARE, those that only check a request (an https redirect)
 # and add headers to a response: a stream served here gets the same headers.
@@ -113,7 +113,7 @@ def header_middleware() -> list:
 
 # The view's permission check, in the shared executor: a few threads, so a
 # few database connections, however many phones reconnect at once.
-check = sync_to_async(live.check, thread_sensitive=False)
+check = sync_to_async(streams.check, thread_sensitive=False)
 
 
 class Delegate(Exception):
@@ -144,10 +144,10 @@ async def open_phone_stream(scope):
         match = resolve(request.path_info)
         request.get_host()  # ALLOWED_HOSTS
         polling = "poll" in request.GET
-        cursor = live.cursor_from(request)
+        cursor = streams.cursor_from(request)
     except (Resolver404, DisallowedHost, SuspiciousOperation):  # too many fields, say
         raise Delegate from None
-    if match.func is not participating.phone_stream or polling:
+    if match.func is not streams.phone_stream or polling:
         raise Delegate
     for middleware in header_middleware():
         if hasattr(middleware, "process_request") and middleware.process_request(request):
@@ -157,7 +157,7 @@ async def open_phone_stream(scope):
         session_pk = await check(find)
     except Exception:  # 403, 404, a database error: Django's pages and logging
         raise Delegate from None
-    response = live.stream_response(
+    response = streams.stream_response(
         session_pk,
         participating.phone_audience(request),
         cursor,

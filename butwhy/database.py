@@ -65,3 +65,16 @@ class WatchedConnection(psycopg.Connection):
             raise
         reachable()
         return connection
+
+
+def release_connections() -> None:
+    """Close this thread's database connections, as soon as its work is done.
+
+    A live stream must hold none while it waits, and a request or a PDF render
+    in a worker thread gives its connection back rather than keep it for the
+    thread's next job. A connection inside a transaction (a test's, say)
+    belongs to someone else and is left alone.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()

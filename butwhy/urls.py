@@ -9,6 +9,7 @@ from sessions.views import (
     participating,
     presenting,
     recovery,
+    streams,
 )
 
 
@@ -100,7 +101,7 @@ urlpatterns = [
     path("s/<pid:session_id>/plan.ics", organizing.plan_ics, name="plan_ics"),
     # Facilitating
     path(session + "console/", facilitating.console, name="console"),
-    path(session + "console/stream/", facilitating.console_stream, name="console_stream"),
+    path(session + "console/stream/", streams.console_stream, name="console_stream"),
     path(session + "open/", facilitating.open_session, name="open"),
     path(session + "close/", facilitating.close_session, name="close"),
     path(session + "end/", facilitating.end_session, name="end"),
@@ -157,7 +158,7 @@ urlpatterns = [
     path(action + "down/", facilitating.plan_down, name="plan_down"),
     # Presenting
     path(session + "present/", presenting.present, name="present"),
-    path(session + "present/stream/", presenting.present_stream, name="present_stream"),
+    path(session + "present/stream/", streams.present_stream, name="present_stream"),
     path(session + "qr.svg", presenting.qr_code, name="qr"),
     path(session + "take-home-qr.svg", presenting.take_home_qr, name="take_home_qr"),
     # Participating
@@ -175,7 +176,7 @@ urlpatterns = [
         participating.withdraw,
         name="withdraw",
     ),
-    path("p/<pid:session_id>/stream/", participating.phone_stream, name="phone_stream"),
+    path("p/<pid:session_id>/stream/", streams.phone_stream, name="phone_stream"),
     path("p/<pid:session_id>/votes/", participating.vote, name="vote"),
     path("p/<pid:session_id>/actions/", participating.propose_action, name="propose_action"),
     path(

@@ -19,6 +19,3 @@ class FacilitationConfig(AppConfig):
         # process starts (the log) and by `manage.py check`; the others load.
         storybook.library()
         checks.register(storybook.check_stories)
-
-        # The views register what each audience of the live channel sees.
-        from sessions.views import facilitating, participating, presenting  # noqa: F401

@@ -22,28 +22,18 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
-from django.http import HttpResponse, StreamingHttpResponse
 
-if TYPE_CHECKING:
-    from sessions.models import Session
+from butwhy.database import release_connections
 
 logger = logging.getLogger(__name__)
 
-# audience -> function(session_pk) -> (seq, html); registered by the views.
-_renderers: dict[str, Callable[[int], tuple[int, str]]] = {}
-
-
-def renderer(audience: str):
-    def register(function: Callable[[int], tuple[int, str]]):
-        _renderers[audience] = function
-        return function
-
-    return register
+# What an audience sees: function(session_pk) -> (seq, html). The stream
+# views name one per audience (sessions/views/streams.py) and hand it over.
+Renderer = Callable[[int], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -58,21 +48,10 @@ class Message:
         return f"id: {self.seq}\nevent: snapshot\n{data}\n".encode()
 
 
-def release_connections() -> None:
-    """Close this thread's database connections: a stream must hold none while it waits.
-
-    A connection inside a transaction (a test's, say) belongs to someone else
-    and is left alone.
-    """
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:
-            connection.close()
-
-
-def render(session_pk: int, audience: str) -> Message:
+def render(session_pk: int, renderer: Renderer) -> Message:
     """Render one audience's snapshot, then give the connection back at once."""
     try:
-        seq, html = _renderers[audience](session_pk)
+        seq, html = renderer(session_pk)
         return Message(seq, html)
     finally:
         release_connections()
@@ -91,6 +70,7 @@ class Channel:
         self.hub = hub
         self.session_pk = session_pk
         self.subscribers: dict[str, int] = {}
+        self.renderers: dict[str, Renderer] = {}
         self.latest: dict[str, Message] = {}
         self.changed: dict[str, Wake] = {}
         self.dirty = False
@@ -132,7 +112,9 @@ class Channel:
 
     async def render_first(self, audience: str) -> None:
         try:
-            message = await sync_to_async(render, thread_sensitive=False)(self.session_pk, audience)
+            message = await sync_to_async(render, thread_sensitive=False)(
+                self.session_pk, self.renderers[audience]
+            )
             self.offer(audience, message)
         finally:
             self.first_render.pop(audience, None)
@@ -155,7 +137,7 @@ class Channel:
                 for audience in [a for a, n in self.subscribers.items() if n]:
                     try:
                         message = await sync_to_async(render, thread_sensitive=False)(
-                            self.session_pk, audience
+                            self.session_pk, self.renderers[audience]
                         )
                     except Exception:
                         logger.exception(
@@ -216,7 +198,7 @@ class Hub:
                     wake.set()
                 channel.changed.clear()
 
-    def join(self, session_pk: int, audience: str) -> Channel:
+    def join(self, session_pk: int, audience: str, renderer: Renderer) -> Channel:
         if self.heartbeat is None:
             self.heartbeat = self.loop.create_task(self.beat())
         if self.listener is None and connections["default"].vendor == "postgresql":
@@ -225,6 +207,7 @@ class Hub:
         if channel is None:
             channel = self.channels[session_pk] = Channel(self, session_pk)
         channel.subscribers[audience] = channel.subscribers.get(audience, 0) + 1
+        channel.renderers[audience] = renderer
         return channel
 
     def leave(self, channel: Channel, audience: str) -> None:
@@ -347,11 +330,18 @@ def hello() -> bytes:
 
 
 async def stream(
-    session_pk: int, audience: str, cursor: int | None, hold: Hold | None = None
+    session_pk: int,
+    audience: str,
+    renderer: Renderer,
+    cursor: int | None,
+    hold: Hold | None = None,
 ) -> AsyncIterator[bytes]:
-    """The body of one SSE response: a snapshot if the client needs one, then changes."""
+    """The body of one SSE response: a snapshot if the client needs one, then changes.
+
+    `renderer` draws what `audience` sees; every stream of an audience hands
+    the same one."""
     hub = Hub.for_running_loop()
-    channel = hub.join(session_pk, audience)
+    channel = hub.join(session_pk, audience, renderer)
     try:
         yield hello()
         while True:
@@ -367,90 +357,3 @@ async def stream(
         hub.leave(channel, audience)
         if hold is not None:
             hold.release()
-
-
-def cursor_from(request) -> int | None:
-    """The last sequence number the client has: Last-Event-ID, else ?last=."""
-    for value in (request.headers.get("Last-Event-ID"), request.GET.get("last")):
-        if value is not None:
-            try:
-                number = int(value)
-            except ValueError:
-                continue
-            if number >= 0:
-                return number
-    return None
-
-
-def check(find_session: "Callable[[], Session | int]") -> int:
-    """The pk of the session `find_session()` returns (or raises for), for a stream.
-
-    Run it in a thread: its database connection is closed right after, so
-    the open stream holds none.
-    """
-    try:
-        found = find_session()
-        return found if isinstance(found, int) else found.pk
-    finally:
-        release_connections()
-
-
-async def respond(
-    request, audience: str, find_session, limits: dict[str, int] | None = None
-) -> HttpResponse | StreamingHttpResponse:
-    """Open an SSE response for the session `find_session()` returns (or raises for).
-
-    `limits`: how many streams each holder (a participant, an address) may
-    have open in this process; past that, 429 (see `stream_response`).
-
-    Through Django, the check runs in the request's own thread (the one
-    its middleware ran in). butwhy/asgi.py serves phones' streams without
-    Django's request handling and runs the same check in the shared executor.
-    """
-    session_pk = await sync_to_async(check)(find_session)
-    if "poll" in request.GET:
-        return await sync_to_async(poll, thread_sensitive=False)(
-            session_pk, audience, cursor_from(request)
-        )
-    return stream_response(session_pk, audience, cursor_from(request), limits or {})
-
-
-def stream_response(
-    session_pk: int, audience: str, cursor: int | None, limits: dict[str, int]
-) -> HttpResponse | StreamingHttpResponse:
-    """The SSE response, or 429 if a holder in `limits` already has its most streams open.
-
-    Each open stream holds a file descriptor and some memory: one client
-    must not take what a room needs. live.js reconnects after a failure.
-    """
-    hold = Hub.for_running_loop().hold(limits)
-    if hold is None:
-        refused = HttpResponse(
-            "Too many open streams.", status=429, content_type="text/plain; charset=utf-8"
-        )
-        refused["Retry-After"] = "10"
-        return refused
-    response = StreamingHttpResponse(
-        Body(stream(session_pk, audience, cursor, hold), hold), content_type="text/event-stream"
-    )
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
-
-
-def poll(session_pk: int, audience: str, cursor: int | None) -> HttpResponse:
-    """For a client that cannot hold a stream: the snapshot if anything changed, else 204."""
-    from sessions.models import Session
-
-    try:
-        last_seq = Session.objects.filter(pk=session_pk).values_list("last_seq", flat=True).get()
-        if cursor is not None and last_seq <= cursor:
-            response = HttpResponse(status=204)
-        else:
-            message = render(session_pk, audience)
-            response = HttpResponse(message.html, content_type="text/html; charset=utf-8")
-            response["X-Seq"] = str(message.seq)
-    finally:
-        release_connections()
-    response["Cache-Control"] = "no-cache"
-    return response

@@ -8,8 +8,10 @@ commit order, and live streams (live.py) can trust the numbers as cursors.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +25,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from sessions import joincodes, wordfilter
+from sessions import joincodes, live, wordfilter
 
 
 def new_public_id() -> str:
@@ -343,7 +345,7 @@ class Session(models.Model):
         CLOSE = "close", pgettext_lazy("a step of the session", "Close")
 
     # The steps that work on the causes: they wait until there are some.
-    NEEDS_CAUSES = frozenset({"reflect", "act", "agree"})
+    NEEDS_CAUSES = frozenset({Phase.REFLECT, Phase.ACT, Phase.AGREE})
 
     class BoardFilter(models.TextChoices):
         ALL = "all", _("Every cause")
@@ -523,8 +525,6 @@ class Session(models.Model):
 
     def record(self, kind: str, **data: Any) -> Event:
         """Append the next event; the live channel wakes up once it commits."""
-        from sessions import live
-
         seq = Session.objects.filter(pk=self.pk).values_list("last_seq", flat=True).get() + 1
         Session.objects.filter(pk=self.pk).update(last_seq=seq)
         self.last_seq = seq
@@ -547,13 +547,13 @@ class Session(models.Model):
                         if session.joining_closed:
                             Session.objects.filter(pk=self.pk).update(joining_closed=False)
                             self.joining_closed = False
-                            self.record("opened")
+                            self.record(Event.Kind.OPENED)
                         return
                     code = joincodes.new()
                     fields = {"join_code": code, "joining_closed": False, "ended_at": None}
                     Session.objects.filter(pk=self.pk).update(**fields)
                     self.__dict__.update(fields)
-                    self.record("opened")
+                    self.record(Event.Kind.OPENED)
                     return
             except IntegrityError:
                 self.join_code = None
@@ -568,7 +568,7 @@ class Session(models.Model):
                 return
             Session.objects.filter(pk=self.pk).update(joining_closed=True)
             self.joining_closed = True
-            self.record("closed")
+            self.record(Event.Kind.CLOSED)
 
     def end(self) -> None:
         """End the session for everyone: phones thank people, the code is freed,
@@ -581,7 +581,7 @@ class Session(models.Model):
             fields = {"join_code": None, "joining_closed": False, "ended_at": timezone.now()}
             Session.objects.filter(pk=self.pk).update(**fields)
             self.__dict__.update(fields)
-            self.record("ended")
+            self.record(Event.Kind.ENDED)
 
     def _set(self, kind: str, fields: dict[str, Any], **data: Any) -> None:
         """Set the session's `fields` under its lock, and record `kind` with `data`."""
@@ -595,13 +595,21 @@ class Session(models.Model):
     def pause(self, paused: bool = True) -> None:
         """Pause the room (every screen shows a calm message, phones send nothing),
         or go on exactly where it was."""
-        self._set("pause" if paused else "resume", {"paused": paused})
+        self._set(Event.Kind.PAUSE if paused else "resume", {"paused": paused})
 
     def show_agreements(self, showing: bool) -> None:
         """The projector shows the agreements, or (False) the question: the start."""
         if not self.use_agreements:
             raise Refused(_("This session does not open with agreements."), status=409)
-        self._set("agreements", {"showing_agreements": showing})
+        self._set(Event.Kind.AGREEMENTS, {"showing_agreements": showing})
+
+    def holds(self, text: str) -> bool:
+        """Whether a phone's `text` waits for the facilitator's approval: the
+        session holds every answer, or its word filter catches this one."""
+        return self.moderation == Session.Moderation.HOLD or bool(
+            self.filter_words
+            and wordfilter.matches(text, self.language, settings.WORD_FILTER_EXTRA)
+        )
 
     def refuse_participant(self, participant: Participant) -> None:
         """Raise if a phone may not send anything now: paused, or not agreed yet.
@@ -615,7 +623,7 @@ class Session(models.Model):
 
     def set_moderation(self, moderation: str, filter_words: bool) -> None:
         fields = {"moderation": moderation, "filter_words": filter_words}
-        self._set("settings", fields, **fields)
+        self._set(Event.Kind.SETTINGS, fields, **fields)
 
     def ask_why(self, cause: Cause | None) -> None:
         """Make `cause` the focus (None: back to the situation) for every phone,
@@ -635,7 +643,7 @@ class Session(models.Model):
             self.focus = cause
             self.phase = Session.Phase.WHY
             self.why_else = False
-            self.record("focus", cause=cause.pk if cause else None)
+            self.record(Event.Kind.FOCUS, cause=cause.pk if cause else None)
 
     def ask_why_else(self) -> None:
         """Ask the room "Why else?" about the current question: other reasons
@@ -644,7 +652,7 @@ class Session(models.Model):
             session = self.lock()
             Session.objects.filter(pk=self.pk).update(why_else=True, phase=Session.Phase.WHY)
             self.why_else, self.phase = True, Session.Phase.WHY
-            self.record("why_else", cause=session.focus_id)
+            self.record(Event.Kind.WHY_ELSE, cause=session.focus_id)
 
     def save_as_story(self) -> GroupStory:
         """Keep this session's situation as one of its group's stories, for
@@ -673,14 +681,11 @@ class Session(models.Model):
         a phone; `key` makes a retried post return the first line."""
         with transaction.atomic():
             session = self.lock()
-            if author is not None and key:
-                earlier = ClosingLine.objects.filter(author=author, submission_key=key).first()
-                if earlier is not None:
-                    if earlier.text != text:
-                        raise Refused(
-                            _("This form was already sent with other words. Please reload."), 409
-                        )
-                    return earlier
+            earlier = resent(ClosingLine, author, key)
+            if earlier is not None:
+                if earlier.text != text:
+                    raise Refused(SENT_WITH_OTHER_WORDS, 409)
+                return earlier
             if author is not None:
                 if not session.is_running:
                     raise Refused(ENDED, status=409)
@@ -689,13 +694,7 @@ class Session(models.Model):
                     raise Refused(NOT_CLOSING, status=409)
                 if ClosingLine.objects.filter(author=author).exists():
                     raise Refused(_("You have sent your line already. Thank you!"), status=409)
-            held = author is not None and (
-                session.moderation == Session.Moderation.HOLD
-                or (
-                    session.filter_words
-                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
-                )
-            )
+            held = author is not None and session.holds(text)
             line = ClosingLine.objects.create(
                 session_id=self.pk,
                 text=text,
@@ -703,7 +702,7 @@ class Session(models.Model):
                 state=ClosingLine.State.PENDING if held else ClosingLine.State.VISIBLE,
                 submission_key=key if author is not None else "",
             )
-            self.record("closing_added", line=line.pk)
+            self.record(Event.Kind.CLOSING_ADDED, line=line.pk)
             return line
 
     def set_phase(self, phase: str) -> None:
@@ -716,7 +715,7 @@ class Session(models.Model):
                 raise Refused(NO_CAUSES_YET, 409)
             Session.objects.filter(pk=self.pk).update(phase=phase)
             self.phase = phase
-            self.record("phase", phase=phase)
+            self.record(Event.Kind.PHASE, phase=phase)
 
     def set_voting(self, dot_budget: int, stack_dots: bool) -> None:
         """How many dots each person has, and whether several may go on one cause.
@@ -724,13 +723,13 @@ class Session(models.Model):
         Dots already placed stay; a smaller budget only stops new ones.
         """
         fields = {"dot_budget": dot_budget, "stack_dots": stack_dots}
-        self._set("voting", fields, **fields)
+        self._set(Event.Kind.VOTING, fields, **fields)
 
     def reveal_votes(self, revealed: bool = True) -> None:
         """Show the counts to everyone (voting stops), or hide them and let voting go on."""
         if revealed and not self.has_causes():
             raise Refused(NO_CAUSES_YET, 409)
-        self._set("reveal" if revealed else "unreveal", {"votes_revealed": revealed})
+        self._set(Event.Kind.REVEAL if revealed else "unreveal", {"votes_revealed": revealed})
 
     def has_causes(self) -> bool:
         """Whether any cause is on the board: something to vote on and act on. A query."""
@@ -738,15 +737,17 @@ class Session(models.Model):
 
     def set_board(self, board_filter: str, actions_for_any_cause: bool) -> None:
         fields = {"board_filter": board_filter, "actions_for_any_cause": actions_for_any_cause}
-        self._set("board", fields, board_filter=board_filter)
+        self._set(Event.Kind.BOARD, fields, board_filter=board_filter)
 
     def show_levels(self, showing: bool) -> None:
         """The projector shows the causes by level, or (False) the tree."""
-        self._set("levels_view", {"levels_view": showing}, showing=showing)
+        self._set(Event.Kind.LEVELS_VIEW, {"levels_view": showing}, showing=showing)
 
     def set_level_suggestions(self, allowed: bool) -> None:
         """Whether phones may suggest the level of their answers."""
-        self._set("settings", {"phones_suggest_level": allowed}, phones_suggest_level=allowed)
+        self._set(
+            Event.Kind.SETTINGS, {"phones_suggest_level": allowed}, phones_suggest_level=allowed
+        )
 
     def work_on(self, cause: Cause | None) -> None:
         """Make `cause` and what is under it the smaller part the group works on
@@ -765,7 +766,7 @@ class Session(models.Model):
                     Cause.objects.filter(pk=cause.pk).update(smaller_part=True)
             Session.objects.filter(pk=self.pk).update(branch=cause)
             self.branch = cause
-            self.record("branch", cause=cause.pk if cause else None)
+            self.record(Event.Kind.BRANCH, cause=cause.pk if cause else None)
 
     def in_branch(self, cause_id: int) -> bool:
         """Whether a cause is in the smaller part the group works on (always,
@@ -776,10 +777,10 @@ class Session(models.Model):
 
     def start_timer(self, seconds: int) -> None:
         ends = timezone.now() + timedelta(seconds=seconds)
-        self._set("timer", {"timer_ends_at": ends}, seconds=seconds)
+        self._set(Event.Kind.TIMER, {"timer_ends_at": ends}, seconds=seconds)
 
     def stop_timer(self) -> None:
-        self._set("timer", {"timer_ends_at": None}, seconds=0)
+        self._set(Event.Kind.TIMER, {"timer_ends_at": None}, seconds=0)
 
     @property
     def voting_open(self) -> bool:
@@ -825,7 +826,7 @@ class Session(models.Model):
                 )
             else:
                 mine.filter(cause_id=cause_id).delete()
-            self.record("vote")
+            self.record(Event.Kind.VOTE)
             return session.dot_budget - elsewhere - dots
 
     def tally(self) -> dict[int, int]:
@@ -853,14 +854,11 @@ class Session(models.Model):
         """
         with transaction.atomic():
             session = self.lock()
-            if author is not None and key:
-                earlier = Action.objects.filter(author=author, submission_key=key).first()
-                if earlier is not None:
-                    if earlier.text != text or set(earlier.cause_ids) != set(cause_ids):
-                        raise Refused(
-                            _("This form was already sent with other words. Please reload."), 409
-                        )
-                    return earlier
+            earlier = resent(Action, author, key)
+            if earlier is not None:
+                if earlier.text != text or set(earlier.cause_ids) != set(cause_ids):
+                    raise Refused(SENT_WITH_OTHER_WORDS, 409)
+                return earlier
             if author is not None:
                 if not session.join_code:
                     raise Refused(_("This session is closed: ideas can no longer be sent."), 409)
@@ -880,13 +878,7 @@ class Session(models.Model):
                 and not all(c.matters_most for c in causes)
             ):
                 raise Refused(_("Actions are collected for the causes that matter most."), 409)
-            held = author is not None and (
-                session.moderation == Session.Moderation.HOLD
-                or (
-                    session.filter_words
-                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
-                )
-            )
+            held = author is not None and session.holds(text)
             action = Action.objects.create(
                 session_id=self.pk,
                 text=text,
@@ -897,7 +889,7 @@ class Session(models.Model):
             ActionLink.objects.bulk_create(
                 ActionLink(session_id=self.pk, action=action, cause=c) for c in causes
             )
-            self.record("action_added", action=action.pk)
+            self.record(Event.Kind.ACTION_ADDED, action=action.pk)
             return action
 
     def add_cause(
@@ -919,14 +911,11 @@ class Session(models.Model):
         """
         with transaction.atomic():
             session = self.lock()
-            if author is not None and key:
-                earlier = Cause.objects.filter(author=author, submission_key=key).first()
-                if earlier is not None:
-                    if (earlier.text, earlier.parent_id) != (text, parent_id):
-                        raise Refused(
-                            _("This form was already sent with other words. Please reload."), 409
-                        )
-                    return earlier
+            earlier = resent(Cause, author, key)
+            if earlier is not None:
+                if (earlier.text, earlier.parent_id) != (text, parent_id):
+                    raise Refused(SENT_WITH_OTHER_WORDS, 409)
+                return earlier
             if author is not None and not session.join_code:
                 raise Refused(_("This session is closed: answers can no longer be sent."), 409)
             if author is not None:
@@ -944,13 +933,7 @@ class Session(models.Model):
                     raise Refused(NOT_ASKED, status=409)
                 if depth_of(self.parent_map(), parent_id) + 1 > settings.MAX_TREE_DEPTH:
                     raise Refused(too_deep(), status=409)
-            held = author is not None and (
-                session.moderation == Session.Moderation.HOLD
-                or (
-                    session.filter_words
-                    and wordfilter.matches(text, session.language, settings.WORD_FILTER_EXTRA)
-                )
-            )
+            held = author is not None and session.holds(text)
             cause = Cause.objects.create(
                 session_id=self.pk,
                 parent_id=parent_id,
@@ -961,7 +944,7 @@ class Session(models.Model):
                 # A phone's suggestion counts only where the session asks for one.
                 level=level if author is None or session.phones_suggest_level else "",
             )
-            self.record("cause_added", cause=cause.pk)
+            self.record(Event.Kind.CAUSE_ADDED, cause=cause.pk)
             return cause
 
     def undo(self, seq: int | None = None) -> Event:
@@ -1016,7 +999,7 @@ class Session(models.Model):
                 self.focus_id = undo.get("focus_before")
             event.undone = True
             event.save(update_fields=["undone"])
-            return self.record("undo", of=event.seq)
+            return self.record(Event.Kind.UNDO, of=event.seq)
 
     def was_asked(self, cause_id: int) -> bool:
         """Whether the room is asked "but why?" about this cause, now or earlier.
@@ -1059,7 +1042,7 @@ class Session(models.Model):
             if action is None:
                 raise Refused(_("This action is not in the plan under review."), status=404)
             action.follow_up(status, notes)
-            return self.record("review", action=action.pk)
+            return self.record(Event.Kind.REVIEW, action=action.pk)
 
     def earlier_plan(self) -> models.QuerySet[Action]:
         """The plan this follow-up opens by reviewing: the agreed actions of the
@@ -1111,7 +1094,7 @@ class Participant(models.Model):
             ):
                 raise Refused(_("This session is full. Please ask the facilitator."), status=409)
             participant = cls.objects.create(session=session, name=name)
-            session.record("joined")
+            session.record(Event.Kind.JOINED)
             return participant
 
 
@@ -1134,6 +1117,17 @@ JOINING_CLOSED = _(
 )
 ENDED = _("The session has ended: answers stay as they are.")
 NOT_ASKED = _("Nobody asked about that answer yet. Please answer the question on the screen.")
+SENT_WITH_OTHER_WORDS = _("This form was already sent with other words. Please reload.")
+
+
+def resent[T: (Cause, Action, ClosingLine)](
+    model: type[T], author: Participant | None, key: str
+) -> T | None:
+    """What a phone's form submission `key` already made, if this post is a retry
+    (a double tap, a lost response): the caller returns it rather than add a second."""
+    if author is None or not key:
+        return None
+    return model.objects.filter(author=author, submission_key=key).first()
 
 
 def _too_deep_message() -> str:
@@ -1201,7 +1195,41 @@ def creates_cycle(parents: dict[int, int | None], start: int) -> bool:
     return False
 
 
-class Cause(models.Model):
+class Moderated:
+    """What the facilitator does to what phones send: a cause, an action, a closing line."""
+
+    # The Event.Kind of approve(), reject(), hide() and unhide() starts with this.
+    EVENT_PREFIX = ""
+    # Each has its own states; these four are the ones every one has.
+    State: Any
+
+    def approve(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "approve", self.State.VISIBLE, allowed={self.State.PENDING}
+        )
+
+    def reject(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "reject", self.State.REJECTED, allowed={self.State.PENDING}
+        )
+
+    def hide(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "hide", self.State.HIDDEN, allowed={self.State.VISIBLE}
+        )
+
+    def unhide(self) -> Event:
+        return self._set_state(
+            self.EVENT_PREFIX + "unhide", self.State.VISIBLE, allowed={self.State.HIDDEN}
+        )
+
+    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
+        raise NotImplementedError
+
+
+class Contribution(Moderated, models.Model):
+    """What people contribute and the facilitator moderates: a cause, an action."""
+
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
         VISIBLE = "visible", _("On the board")
@@ -1210,6 +1238,55 @@ class Cause(models.Model):
         MERGED = "merged", _("Merged")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="%(class)ss")
+    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
+    author = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="%(class)ss"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
+    # CASCADE: a merge target goes only with its whole session, and a merged
+    # one must keep its target (%(class)s_merged_has_target).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The participant's form submission that made it (see Session.add_cause).
+    submission_key = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="%(class)s_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
+                ),
+                name="%(class)s_state_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="merged", merged_into__isnull=False)
+                | (~Q(state="merged") & Q(merged_into__isnull=True)),
+                name="%(class)s_merged_has_target",
+            ),
+            # The target of the composite foreign keys that keep parents, merge
+            # targets and links inside the same session (migration 0002).
+            models.UniqueConstraint(fields=["session", "id"], name="%(class)s_session_id_unique"),
+            # Also the index for "has this participant sent this form already?".
+            models.UniqueConstraint(
+                fields=["author", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="%(class)s_submitted_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Cause(Contribution):
     class CanChange(models.TextChoices):
         UNKNOWN = "", _("Not discussed")
         YES = "yes", _("Yes")
@@ -1243,25 +1320,11 @@ class Cause(models.Model):
         "wording it has now, then save yours again."
     )
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="causes")
     # Null: an answer to the situation itself. The parent is always in the same
     # session: a composite foreign key enforces it (migration 0002).
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
-    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
-    author = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="causes"
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
-    # CASCADE: a merge target goes only with its whole session, and a merged
-    # cause must keep its target (cause_merged_has_target).
-    merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    # The participant's form submission that made this cause (see add_cause).
-    submission_key = models.CharField(max_length=40, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
     # Tags the facilitator sets while the group reflects.
     matters_most = models.BooleanField(default=False)
     can_change = models.CharField(
@@ -1280,9 +1343,9 @@ class Cause(models.Model):
         max_length=10, choices=Level.choices, blank=True, default=Level.UNPLACED
     )
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(Contribution.Meta):
         constraints = [
+            *Contribution.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(can_change__in=["", "yes", "no", "unsure"]),
                 name="cause_can_change_known",
@@ -1296,33 +1359,7 @@ class Cause(models.Model):
                 name="cause_level_known",
             ),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="cause_not_its_own_parent"),
-            models.CheckConstraint(
-                condition=~Q(merged_into=F("id")), name="cause_not_merged_into_itself"
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
-                ),
-                name="cause_state_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="merged", merged_into__isnull=False)
-                | (~Q(state="merged") & Q(merged_into__isnull=True)),
-                name="cause_merged_has_target",
-            ),
-            # The target of the composite foreign keys that keep parent and
-            # merge target inside the same session (migration 0002).
-            models.UniqueConstraint(fields=["session", "id"], name="cause_session_id_unique"),
-            # Also the index for "has this participant sent this form already?".
-            models.UniqueConstraint(
-                fields=["author", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="cause_submitted_once",
-            ),
         ]
-
-    def __str__(self) -> str:
-        return self.text
 
     @property
     def is_visible(self) -> bool:
@@ -1334,18 +1371,6 @@ class Cause(models.Model):
         out, from one person to laws, money and power, then not placed again."""
         order = Cause.Level.values
         return order[(order.index(self.level) + 1) % len(order)] if self.level in order else ""
-
-    def approve(self) -> Event:
-        return self._set_state("approve", self.State.VISIBLE, allowed={self.State.PENDING})
-
-    def reject(self) -> Event:
-        return self._set_state("reject", self.State.REJECTED, allowed={self.State.PENDING})
-
-    def hide(self) -> Event:
-        return self._set_state("hide", self.State.HIDDEN, allowed={self.State.VISIBLE})
-
-    def unhide(self) -> Event:
-        return self._set_state("unhide", self.State.VISIBLE, allowed={self.State.HIDDEN})
 
     def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
         def change(cause: Cause, session: Session) -> None:
@@ -1359,7 +1384,7 @@ class Cause(models.Model):
         return moderate(self, kind, change)
 
     def edit(self, text: str, was: str | None = None) -> Event:
-        return reword(self, "edit", text, was)
+        return reword(self, Event.Kind.EDIT, text, was)
 
     def edit_and_approve(self, text: str, was: str | None = None) -> Event:
         """New wording for a held answer (a name taken out, say), and on the board:
@@ -1374,12 +1399,12 @@ class Cause(models.Model):
             cause.state = self.State.VISIBLE
             cause.save(update_fields=["text", "state"])
 
-        return moderate(self, "edit_approve", change)
+        return moderate(self, Event.Kind.EDIT_APPROVE, change)
 
     def merge_into(self, target: Cause) -> Event:
         """Fold this duplicate into `target`: its children follow it there."""
 
-        def change(cause: Cause, session: Session) -> list:
+        def change(cause: Cause, session: Session) -> Changed:
             into = Cause.objects.filter(pk=target.pk, session_id=session.pk).first()
             if into is None:
                 raise Refused(_("That cause is not part of this session."), status=404)
@@ -1410,9 +1435,9 @@ class Cause(models.Model):
                 if a not in have
             ]
             ActionLink.objects.bulk_create(links)
-            return [*children, *((link.action_id, into.pk) for link in links)]
+            return Changed(items=children, links=[(link.action_id, into.pk) for link in links])
 
-        return moderate(self, "merge", change)
+        return moderate(self, Event.Kind.MERGE, change)
 
     def place(self, level: str) -> Event:
         """Put the cause on a level (Level; "" takes it off). Undone like a tag."""
@@ -1432,7 +1457,7 @@ class Cause(models.Model):
                 setattr(cause, field, value)
             cause.save(update_fields=list(tags))
 
-        return moderate(self, "tag", change)
+        return moderate(self, Event.Kind.TAG, change)
 
     def move_under(self, parent: Cause | None) -> Event:
         """Move this cause (and its answers) under `parent`; None: under the situation."""
@@ -1456,7 +1481,7 @@ class Cause(models.Model):
             cause.parent = new_parent
             cause.save(update_fields=["parent"])
 
-        return moderate(self, "move", change)
+        return moderate(self, Event.Kind.MOVE, change)
 
     def withdraw(self) -> Event:
         """The author takes their answer back (nothing to undo for the facilitator)."""
@@ -1475,7 +1500,7 @@ class Cause(models.Model):
             fresh.save(update_fields=["state"])
             self.state = fresh.state
             session.refocus_away_from(fresh)
-            return session.record("withdraw", cause=self.pk)
+            return session.record(Event.Kind.WITHDRAW, cause=self.pk)
 
 
 def is_descendant(parents: dict[int, int | None], pk: int, *, of: int) -> bool:
@@ -1508,11 +1533,22 @@ def reword(item: Cause | Action, kind: str, text: str, was: str | None) -> Event
     return moderate(item, kind, change)
 
 
-def moderate(item: Cause | Action, kind: str, change) -> Event:
+@dataclasses.dataclass(frozen=True)
+class Changed:
+    """What a moderation changed besides its own cause or action, for undo."""
+
+    # Other causes or actions it changed (a merge's children), as they were.
+    items: Sequence[Cause | Action] = ()
+    # The links it added, as (action_id, cause_id).
+    links: Sequence[tuple[int, int]] = ()
+
+
+def moderate(
+    item: Cause | Action, kind: str, change: Callable[[Any, Session], Changed | None]
+) -> Event:
     """Run `change(fresh, session)` under the session lock, recording how to undo it.
 
-    `change` may return other causes or actions it changed (a merge's
-    children), or a list of (action, cause) links it added.
+    `change` returns what else it changed, if anything.
     """
     model = type(item)
     with transaction.atomic():
@@ -1522,13 +1558,9 @@ def moderate(item: Cause | Action, kind: str, change) -> Event:
             raise Refused(_("That belongs to another session."), status=404)
         before: dict[str, list] = {model.UNDO_KEY: [snapshot(fresh)]}
         focus_before = session.focus_id
-        also = change(fresh, session) or []
-        links_added = []
-        for other in also:
-            if isinstance(other, tuple):
-                links_added.append(other)
-            else:
-                before.setdefault(type(other).UNDO_KEY, []).append(snapshot(other))
+        changed = change(fresh, session) or Changed()
+        for other in changed.items:
+            before.setdefault(type(other).UNDO_KEY, []).append(snapshot(other))
         focus_after = Session.objects.filter(pk=session.pk).values_list("focus_id", flat=True)
         for field in model.UNDOABLE_FIELDS:
             setattr(item, field, getattr(fresh, field))
@@ -1537,7 +1569,7 @@ def moderate(item: Cause | Action, kind: str, change) -> Event:
             **{model.__name__.lower(): item.pk},
             undo={
                 **before,
-                "links_added": links_added,
+                "links_added": changed.links,
                 "focus_before": focus_before,
                 "focus_after": focus_after.get(),
             },
@@ -1577,10 +1609,10 @@ class ActionQuerySet(models.QuerySet["Action"]):
         )
 
 
-class Action(models.Model):
+class Action(Contribution):
     """Something the group could do about one or more causes; agreed ones make the plan."""
 
-    State = Cause.State
+    EVENT_PREFIX = "action_"
 
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", _("Not started")
@@ -1596,18 +1628,7 @@ class Action(models.Model):
         "wording it has now, then save yours again."
     )
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="actions")
-    text = models.CharField(max_length=settings.CAUSE_MAX_LENGTH)
-    author = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.VISIBLE)
-    merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
     causes = models.ManyToManyField(Cause, through="ActionLink", related_name="actions")
-    submission_key = models.CharField(max_length=40, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
     # The plan: agreed actions, in the order the group chose.
     agreed = models.BooleanField(default=False)
     plan_order = models.PositiveIntegerField(null=True, blank=True)
@@ -1623,23 +1644,9 @@ class Action(models.Model):
 
     objects = ActionQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(Contribution.Meta):
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(merged_into=F("id")), name="action_not_merged_into_itself"
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    state__in=["pending", "visible", "hidden", "rejected", "merged", "withdrawn"]
-                ),
-                name="action_state_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="merged", merged_into__isnull=False)
-                | (~Q(state="merged") & Q(merged_into__isnull=True)),
-                name="action_merged_has_target",
-            ),
+            *Contribution.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(status__in=["not_started", "started", "done", "dropped"]),
                 name="action_status_known",
@@ -1648,21 +1655,11 @@ class Action(models.Model):
                 condition=Q(agreed=False) | Q(plan_order__isnull=False),
                 name="action_agreed_has_place_in_plan",
             ),
-            # The target of the composite foreign keys of links and merges.
-            models.UniqueConstraint(fields=["session", "id"], name="action_session_id_unique"),
-            models.UniqueConstraint(
-                fields=["author", "submission_key"],
-                condition=~Q(submission_key=""),
-                name="action_submitted_once",
-            ),
         ]
         indexes = [
             # The group page: open actions across a group's sessions.
             models.Index(fields=["agreed", "status"], name="action_agreed_status"),
         ]
-
-    def __str__(self) -> str:
-        return self.text
 
     @property
     def cause_ids(self) -> list[int]:
@@ -1693,25 +1690,13 @@ class Action(models.Model):
 
         return moderate(self, kind, change)
 
-    def approve(self) -> Event:
-        return self._set_state("action_approve", self.State.VISIBLE, allowed={self.State.PENDING})
-
-    def reject(self) -> Event:
-        return self._set_state("action_reject", self.State.REJECTED, allowed={self.State.PENDING})
-
-    def hide(self) -> Event:
-        return self._set_state("action_hide", self.State.HIDDEN, allowed={self.State.VISIBLE})
-
-    def unhide(self) -> Event:
-        return self._set_state("action_unhide", self.State.VISIBLE, allowed={self.State.HIDDEN})
-
     def edit(self, text: str, was: str | None = None) -> Event:
-        return reword(self, "action_edit", text, was)
+        return reword(self, Event.Kind.ACTION_EDIT, text, was)
 
     def merge_into(self, target: Action) -> Event:
         """Fold this duplicate into `target`, which then addresses the causes of both."""
 
-        def change(action: Action, session: Session) -> list:
+        def change(action: Action, session: Session) -> Changed:
             into = Action.objects.filter(pk=target.pk, session_id=session.pk).first()
             if into is None:
                 raise Refused(_("That action is not part of this session."), status=404)
@@ -1729,9 +1714,9 @@ class Action(models.Model):
             action.state = self.State.MERGED
             action.merged_into = into
             action.save(update_fields=["state", "merged_into"])
-            return [(into.pk, c) for c in added]
+            return Changed(links=[(into.pk, c) for c in added])
 
-        return moderate(self, "action_merge", change)
+        return moderate(self, Event.Kind.ACTION_MERGE, change)
 
     def withdraw(self) -> Event:
         """The author takes their proposal back."""
@@ -1745,7 +1730,7 @@ class Action(models.Model):
             fresh.state = self.State.WITHDRAWN
             fresh.save(update_fields=["state"])
             self.state = fresh.state
-            return session.record("action_withdraw", action=self.pk)
+            return session.record(Event.Kind.ACTION_WITHDRAW, action=self.pk)
 
     def agree(self, *, owner: str, owner_outside: bool, first_step: str, due) -> Event:
         """Put the action in the plan (at the end, if new there): who, first step, when."""
@@ -1762,14 +1747,14 @@ class Action(models.Model):
             fresh.first_step, fresh.due = first_step, due
             fresh.save()
             self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_state"})
-            return session.record("plan", action=self.pk)
+            return session.record(Event.Kind.PLAN, action=self.pk)
 
     def leave_plan(self) -> Event:
         with transaction.atomic():
             session = self.session.lock()
             Action.objects.filter(pk=self.pk).update(agreed=False, plan_order=None)
             self.agreed, self.plan_order = False, None
-            return session.record("plan", action=self.pk)
+            return session.record(Event.Kind.PLAN, action=self.pk)
 
     def move_in_plan(self, steps: int) -> Event:
         """Move up (negative) or down the plan, swapping places with its neighbours."""
@@ -1785,7 +1770,7 @@ class Action(models.Model):
                 if action.plan_order != place:
                     action.plan_order = place
                     action.save(update_fields=["plan_order"])
-            return session.record("plan", action=self.pk)
+            return session.record(Event.Kind.PLAN, action=self.pk)
 
     def follow_up(self, status: str, notes: str) -> Event:
         """What became of it, between meetings: a status and notes."""
@@ -1800,7 +1785,7 @@ class Action(models.Model):
             Action.objects.filter(pk=self.pk).update(**fields)
             for key, value in fields.items():
                 setattr(self, key, value)
-            return session.record("action_status", action=self.pk)
+            return session.record(Event.Kind.ACTION_STATUS, action=self.pk)
 
 
 class ActionLink(models.Model):
@@ -1819,11 +1804,13 @@ class ActionLink(models.Model):
         return f"{self.action_id} → {self.cause_id}"
 
 
-class ClosingLine(models.Model):
+class ClosingLine(Moderated, models.Model):
     """One line of the closing round: what we learned, what gives us hope.
 
     Shown on the projector as a wall without names, and printed.
     """
+
+    EVENT_PREFIX = "closing_"
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -1862,7 +1849,7 @@ class ClosingLine(models.Model):
     def __str__(self) -> str:
         return self.text
 
-    def _set_state(self, kind: str, state: str, allowed: set[str]) -> Event:
+    def _set_state(self, kind: str, state: str, *, allowed: set[str]) -> Event:
         with transaction.atomic():
             session = self.session.lock()
             fresh = ClosingLine.objects.get(pk=self.pk)
@@ -1871,18 +1858,6 @@ class ClosingLine(models.Model):
             ClosingLine.objects.filter(pk=self.pk).update(state=state)
             self.state = state
             return session.record(kind, line=self.pk)
-
-    def approve(self) -> Event:
-        return self._set_state("closing_approve", self.State.VISIBLE, {self.State.PENDING})
-
-    def reject(self) -> Event:
-        return self._set_state("closing_reject", self.State.REJECTED, {self.State.PENDING})
-
-    def hide(self) -> Event:
-        return self._set_state("closing_hide", self.State.HIDDEN, {self.State.VISIBLE})
-
-    def unhide(self) -> Event:
-        return self._set_state("closing_unhide", self.State.VISIBLE, {self.State.HIDDEN})
 
 
 class GroupStory(models.Model):
@@ -1945,6 +1920,57 @@ class SupportContact(models.Model):
 class Event(models.Model):
     """One change to a session. The table is the truth; live streams are wake-ups."""
 
+    class Kind(models.TextChoices):
+        """What changed. The label of a change the console can undo names it
+        in "Undo <label>"; the others are never shown."""
+
+        ACTION_APPROVE = "action_approve", _("approving")
+        ACTION_EDIT = "action_edit", _("editing")
+        ACTION_HIDE = "action_hide", _("hiding")
+        ACTION_MERGE = "action_merge", _("merging")
+        ACTION_REJECT = "action_reject", _("rejecting")
+        ACTION_UNHIDE = "action_unhide", _("showing again")
+        APPROVE = "approve", _("approving")
+        EDIT = "edit", _("editing")
+        EDIT_APPROVE = "edit_approve", _("editing and approving")
+        HIDE = "hide", _("hiding")
+        MERGE = "merge", _("merging")
+        MOVE = "move", _("moving")
+        REJECT = "reject", _("rejecting")
+        TAG = "tag", _("tagging")
+        UNHIDE = "unhide", _("showing again")
+
+        ACTION_ADDED = "action_added"
+        ACTION_STATUS = "action_status"
+        ACTION_WITHDRAW = "action_withdraw"
+        AGREEMENTS = "agreements"
+        BOARD = "board"
+        BRANCH = "branch"
+        CAUSE_ADDED = "cause_added"
+        CLOSED = "closed"
+        CLOSING_ADDED = "closing_added"
+        CLOSING_APPROVE = "closing_approve"
+        CLOSING_HIDE = "closing_hide"
+        CLOSING_REJECT = "closing_reject"
+        CLOSING_UNHIDE = "closing_unhide"
+        ENDED = "ended"
+        FOCUS = "focus"
+        JOINED = "joined"
+        LEVELS_VIEW = "levels_view"
+        OPENED = "opened"
+        PAUSE = "pause"
+        PHASE = "phase"
+        PLAN = "plan"
+        REVEAL = "reveal"
+        REVIEW = "review"
+        SETTINGS = "settings"
+        TIMER = "timer"
+        UNDO = "undo"
+        VOTE = "vote"
+        VOTING = "voting"
+        WHY_ELSE = "why_else"
+        WITHDRAW = "withdraw"
+
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=30)
@@ -1961,6 +1987,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.seq} {self.kind}"
+
+    @property
+    def undo_label(self) -> str:
+        """What the console's Undo names ("Undo approving"); "" for a change it cannot undo."""
+        return str(self.Kind(self.kind).label) if "undo" in self.data else ""
 
 
 class RateCount(models.Model):

@@ -5,6 +5,7 @@ from django.test import Client
 
 from sessions import live
 from sessions.models import Session
+from sessions.views import streams
 from sessions.views.participating import phone_audience
 from tests.conftest import make_cause
 
@@ -168,11 +169,11 @@ def test_model_choice_labels_are_translated(spanish):
 def test_the_live_channel_renders_once_per_language_in_use(spanish):
     """Phones without a pick get the session's language; each pick is an audience."""
     session = Session.objects.get(pk=spanish.session.pk)
-    assert "¿Pero por qué…" in live.render(session.pk, "phone").html
-    assert "Mais pourquoi…" in live.render(session.pk, "phone:fr").html
-    assert "ولكن لماذا…" in live.render(session.pk, "phone:ar").html
-    assert "Steps of the session" in live.render(session.pk, "console:en").html
-    assert "خطوات الجلسة" in live.render(session.pk, "console:ar").html
+    assert "¿Pero por qué…" in live.render(session.pk, streams.RENDERERS["phone"]).html
+    assert "Mais pourquoi…" in live.render(session.pk, streams.RENDERERS["phone:fr"]).html
+    assert "ولكن لماذا…" in live.render(session.pk, streams.RENDERERS["phone:ar"]).html
+    assert "Steps of the session" in live.render(session.pk, streams.RENDERERS["console:en"]).html
+    assert "خطوات الجلسة" in live.render(session.pk, streams.RENDERERS["console:ar"]).html
 
 
 def test_a_phones_stream_joins_the_audience_of_its_picked_language(rf):

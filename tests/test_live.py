@@ -8,6 +8,7 @@ from django.db import connections
 from django.test import RequestFactory
 
 from sessions import live
+from sessions.views import streams
 from tests.conftest import make_cause, make_group, make_session, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,14 +69,14 @@ def test_a_message_is_one_sse_event_with_the_sequence_as_id():
 def test_the_cursor_comes_from_last_event_id_then_last(header, query, cursor):
     headers = {"Last-Event-ID": header} if header is not None else {}
     request = RequestFactory().get("/", {"last": query} if query else {}, headers=headers)
-    assert live.cursor_from(request) == cursor
+    assert streams.cursor_from(request) == cursor
 
 
 def test_a_client_without_a_cursor_gets_a_snapshot_then_each_change(session):
     start = session.last_seq
 
     async def scenario():
-        body = live.stream(session.pk, "projector", None)
+        body = live.stream(session.pk, "projector", streams.RENDERERS["projector"], None)
         first = await next_message(body)
         assert f"id: {start}\n" in first
         await sync_to_async(make_cause)(session, "The lights are broken")
@@ -91,7 +92,9 @@ def test_a_client_that_is_up_to_date_gets_no_snapshot(session, settings):
     settings.LIVE_HEARTBEAT_SECONDS = 0.2
 
     async def scenario():
-        body = live.stream(session.pk, "projector", session.last_seq)
+        body = live.stream(
+            session.pk, "projector", streams.RENDERERS["projector"], session.last_seq
+        )
         hello, *chunks = [(await asyncio.wait_for(anext(body), 2)).decode() for _ in range(2)]
         assert hello.startswith("retry: ")
         assert hello.endswith("\nevent: hello\ndata: \n\n")
@@ -106,7 +109,7 @@ def test_a_client_behind_gets_the_current_state_at_once(session):
     make_cause(session, "Missed while away")
 
     async def scenario():
-        body = live.stream(session.pk, "projector", behind)
+        body = live.stream(session.pk, "projector", streams.RENDERERS["projector"], behind)
         message = await next_message(body)
         assert "Missed while away" in message
         await body.aclose()
@@ -114,23 +117,21 @@ def test_a_client_behind_gets_the_current_state_at_once(session):
     run(scenario)
 
 
-def test_each_audience_renders_once_per_change_however_many_streams(session, monkeypatch):
+def test_each_audience_renders_once_per_change_however_many_streams(session):
     renders = {"projector": 0, "phone": 0}
-    originals = dict(live._renderers)
 
     def counting(audience):
         def render(pk):
             renders[audience] += 1
-            return originals[audience](pk)
+            return streams.RENDERERS[audience](pk)
 
         return render
 
-    for audience in renders:
-        monkeypatch.setitem(live._renderers, audience, counting(audience))
+    projector, phone = counting("projector"), counting("phone")
 
     async def scenario():
-        bodies = [live.stream(session.pk, "projector", None) for _ in range(20)]
-        bodies += [live.stream(session.pk, "phone", None) for _ in range(20)]
+        bodies = [live.stream(session.pk, "projector", projector, None) for _ in range(20)]
+        bodies += [live.stream(session.pk, "phone", phone, None) for _ in range(20)]
         await asyncio.gather(*(next_message(b) for b in bodies))
         await settled(session.pk)
         before = dict(renders)
@@ -151,8 +152,8 @@ def test_a_change_phones_cannot_see_sends_them_nothing(session, settings):
     settings.LIVE_HEARTBEAT_SECONDS = 0.3
 
     async def scenario():
-        phone = live.stream(session.pk, "phone", None)
-        projector = live.stream(session.pk, "projector", None)
+        phone = live.stream(session.pk, "phone", streams.RENDERERS["phone"], None)
+        projector = live.stream(session.pk, "projector", streams.RENDERERS["projector"], None)
         await next_message(phone)
         await next_message(projector)
         from sessions.models import Participant
@@ -169,7 +170,7 @@ def test_a_change_phones_cannot_see_sends_them_nothing(session, settings):
 
 def test_the_channel_is_dropped_when_its_last_stream_closes(session):
     async def scenario():
-        body = live.stream(session.pk, "projector", None)
+        body = live.stream(session.pk, "projector", streams.RENDERERS["projector"], None)
         await next_message(body)
         hub = live.Hub.for_running_loop()
         assert session.pk in hub.channels
@@ -180,7 +181,7 @@ def test_the_channel_is_dropped_when_its_last_stream_closes(session):
 
 
 def test_polling_answers_nothing_when_nothing_changed(session):
-    response = live.poll(session.pk, "projector", session.last_seq)
+    response = streams.poll(session.pk, "projector", session.last_seq)
     assert response.status_code == 204
     assert response.content == b""
 
@@ -188,7 +189,7 @@ def test_polling_answers_nothing_when_nothing_changed(session):
 def test_polling_answers_the_current_state_when_something_changed(session):
     behind = session.last_seq
     make_cause(session, "Missed while polling")
-    response = live.poll(session.pk, "projector", behind)
+    response = streams.poll(session.pk, "projector", behind)
     assert response.status_code == 200
     assert int(response["X-Seq"]) == behind + 1
     assert "Missed while polling" in response.content.decode()
@@ -196,6 +197,6 @@ def test_polling_answers_the_current_state_when_something_changed(session):
 
 
 def test_polling_without_a_cursor_answers_the_current_state(session):
-    response = live.poll(session.pk, "phone", None)
+    response = streams.poll(session.pk, "phone", None)
     assert response.status_code == 200
     assert 'id="prompt"' in response.content.decode()

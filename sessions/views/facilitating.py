@@ -4,7 +4,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from sessions import live, plans, tree
+from sessions import plans, tree
 from sessions.forms import (
     ActionChoiceForm,
     ActionForm,
@@ -36,25 +35,6 @@ from sessions.forms import (
 )
 from sessions.models import Action, Cause, ClosingLine, Event, Refused, Session
 from sessions.permissions import session_for_facilitator
-
-UNDO_LABELS = {
-    "approve": _("approving"),
-    "reject": _("rejecting"),
-    "hide": _("hiding"),
-    "unhide": _("showing again"),
-    "edit": _("editing"),
-    "merge": _("merging"),
-    "move": _("moving"),
-    "tag": _("tagging"),
-    "edit_approve": _("editing and approving"),
-    "action_approve": _("approving"),
-    "action_reject": _("rejecting"),
-    "action_hide": _("hiding"),
-    "action_unhide": _("showing again"),
-    "action_edit": _("editing"),
-    "action_merge": _("merging"),
-}
-
 
 # The notice that answers a moderation action on the console, beside its Undo.
 NOTICES = {
@@ -152,7 +132,7 @@ def notice_for(session: Session, event: Event | None) -> dict | None:
     key = undone.kind.removeprefix("action_")
     if kind == "undo":
         key = "undo"
-        values["what"] = str(UNDO_LABELS.get(undone.kind, ""))
+        values["what"] = undone.undo_label
     elif key == "merge" and item.merged_into is not None:
         values["target"] = _short(item.merged_into.text)
     elif key == "move" and isinstance(item, Cause):
@@ -197,7 +177,7 @@ def console_context(session: Session) -> dict:
         "hidden": [c for c in causes if c.state == Cause.State.HIDDEN],
         "joined": session.participants.count(),
         "undo": last_undoable,
-        "undo_label": UNDO_LABELS.get(last_undoable.kind, "") if last_undoable else "",
+        "undo_label": last_undoable.undo_label if last_undoable else "",
         "undo_target": None,
         "timer_choices": TIMER_CHOICES,
         "level_counts": built.by_level() if built.flat else [],
@@ -235,7 +215,6 @@ def console_context(session: Session) -> dict:
     return context
 
 
-@live.renderer("console")
 def render_console(session_pk: int, language: str = "") -> tuple[int, str]:
     """The console's live regions, in `language` (the session's if none)."""
     from django.template.loader import render_to_string
@@ -244,12 +223,6 @@ def render_console(session_pk: int, language: str = "") -> tuple[int, str]:
     with translation.override(language or session.language):
         html = render_to_string("sessions/console.html#live", console_context(session))
     return session.last_seq, html
-
-
-# The console follows its facilitator's language (the picker, or the
-# browser's): one audience per language, rendered once for each in use.
-for _code, _name in settings.LANGUAGES:
-    live.renderer(f"console:{_code}")(functools.partial(render_console, language=_code))
 
 
 def _console(
@@ -285,19 +258,19 @@ def _respond(
     session: Session,
     action: Callable[[], object],
     refresh: tuple[str, ...] = (),
-    refused: dict | None = None,
 ) -> HttpResponse:
     """Run a console action; answer with the console (htmx) or a redirect to it.
-
-    If the action is refused, the console says why; `refused` is what else it
-    then shows (the form that was sent, and which forms to refresh).
-    """
+    If the action is refused, the console says why."""
     try:
         done = action()
     except Refused as refusal:
-        return _console(
-            request, session, error=refusal.message, status=refusal.status, **(refused or {})
-        )
+        return _console(request, session, error=refusal.message, status=refusal.status)
+    return _done(request, session, done, refresh)
+
+
+def _done(request, session: Session, done: object, refresh: tuple[str, ...] = ()) -> HttpResponse:
+    """After a console action: the console with the notice of `done` (htmx), else
+    a redirect to it."""
     if request.htmx:
         notice = done if isinstance(done, Event) else None
         return _console(request, session, refresh=refresh, notice=notice)
@@ -312,15 +285,6 @@ def _cause(session: Session, cause_id: int) -> Cause:
 @login_required
 def console(request, session_id):
     return _console(request, session_for_facilitator(request, session_id))
-
-
-@login_required
-async def console_stream(request, session_id):
-    return await live.respond(
-        request,
-        f"console:{request.LANGUAGE_CODE}",
-        lambda: session_for_facilitator(request, session_id),
-    )
 
 
 @require_POST
@@ -488,12 +452,17 @@ def edit_approve(request, session_id, cause_id):
             request, session, error=_form_error(form), status=400, held_form=(cause.pk, form)
         )
     was = form.cleaned_data["was"] if "was" in request.POST else None
-    return _respond(
-        request,
-        session,
-        lambda: cause.edit_and_approve(form.cleaned_data["text"], was=was),
-        refused={"held_form": (cause.pk, form)},
-    )
+    try:
+        event = cause.edit_and_approve(form.cleaned_data["text"], was=was)
+    except Refused as refusal:
+        return _console(
+            request,
+            session,
+            error=refusal.message,
+            status=refusal.status,
+            held_form=(cause.pk, form),
+        )
+    return _done(request, session, event)
 
 
 @require_POST
@@ -792,14 +761,18 @@ def add_action(request, session_id):
     form = ActionForm(request.POST)
     if not form.is_valid():
         return _console(request, session, action_form=form, refresh=("action",), status=400)
-    data = form.cleaned_data
-    return _respond(
-        request,
-        session,
-        lambda: session.add_action(data["text"], data["causes"]),
-        refresh=("action",),
-        refused={"action_form": form, "refresh": ("action",)},
-    )
+    try:
+        done = session.add_action(form.cleaned_data["text"], form.cleaned_data["causes"])
+    except Refused as refusal:
+        return _console(
+            request,
+            session,
+            error=refusal.message,
+            status=refusal.status,
+            action_form=form,
+            refresh=("action",),
+        )
+    return _done(request, session, done, refresh=("action",))
 
 
 def _action(session: Session, action_id: int) -> Action:
@@ -882,27 +855,60 @@ def agree_action(request, session_id, action_id):
     return _action_form_action(request, session, action, "agree", form, lambda d: action.agree(**d))
 
 
-def _action_step(name: str, step: Callable[[Action], object]):
-    """A console button on one action: approve, hide, move up the plan…"""
-
-    @require_POST
-    @login_required
-    def view(request, session_id, action_id):
-        session = session_for_facilitator(request, session_id)
-        action = _action(session, action_id)
-        return _respond(request, session, lambda: step(action))
-
-    view.__name__ = view.__qualname__ = name
-    return view
+@require_POST
+@login_required
+def approve_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.approve)
 
 
-approve_action = _action_step("approve_action", Action.approve)
-reject_action = _action_step("reject_action", Action.reject)
-hide_action = _action_step("hide_action", Action.hide)
-unhide_action = _action_step("unhide_action", Action.unhide)
-leave_plan = _action_step("leave_plan", Action.leave_plan)
-plan_up = _action_step("plan_up", lambda action: action.move_in_plan(-1))
-plan_down = _action_step("plan_down", lambda action: action.move_in_plan(1))
+@require_POST
+@login_required
+def reject_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.reject)
+
+
+@require_POST
+@login_required
+def hide_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.hide)
+
+
+@require_POST
+@login_required
+def unhide_action(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.unhide)
+
+
+@require_POST
+@login_required
+def leave_plan(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, action.leave_plan)
+
+
+@require_POST
+@login_required
+def plan_up(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, lambda: action.move_in_plan(-1))
+
+
+@require_POST
+@login_required
+def plan_down(request, session_id, action_id):
+    session = session_for_facilitator(request, session_id)
+    action = _action(session, action_id)
+    return _respond(request, session, lambda: action.move_in_plan(1))
 
 
 @require_POST

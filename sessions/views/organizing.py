@@ -25,7 +25,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
 
-from sessions import export, ics, live, pdf, ratelimits, storybook
+from butwhy.database import release_connections
+from sessions import export, ics, pdf, ratelimits, storybook
 from sessions.forms import (
     ASKED_SETTINGS,
     AgreementsForm,
@@ -626,7 +627,7 @@ def _render_pdf(context: dict, paper: str) -> bytes:
     try:
         return pdf.render(context, paper)
     finally:
-        live.release_connections()
+        release_connections()
 
 
 # How long the "being prepared" page asks a browser to wait before trying again.

@@ -16,7 +16,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from sessions import ics, joincodes, live, pdf, plans, ratelimits, tree
+from sessions import ics, joincodes, pdf, plans, ratelimits, tree
 from sessions.forms import (
     SUBMISSION_KEY,
     ActionForm,
@@ -26,7 +26,15 @@ from sessions.forms import (
     JoinNameForm,
     VoteForm,
 )
-from sessions.models import JOINING_CLOSED, Action, Cause, Participant, Refused, Session
+from sessions.models import (
+    JOINING_CLOSED,
+    Action,
+    Cause,
+    ClosingLine,
+    Participant,
+    Refused,
+    Session,
+)
 from sessions.permissions import (
     PARTICIPANT_COOKIE,
     PARTICIPANT_COOKIE_AGE,
@@ -91,15 +99,27 @@ def phone_context(session: Session) -> dict:
     fixed number (the votes once revealed, the actions, the earlier plan).
     """
     causes = list(session.causes.all())
-    tally = session.tally() if session.phase == "reflect" and session.votes_revealed else None
+    tally = (
+        session.tally()
+        if session.phase == Session.Phase.REFLECT and session.votes_revealed
+        else None
+    )
     built = tree.build(causes, session.asked_id, tally)
     # Reflect and Act look only at the smaller part the group chose, if any.
-    part = built.within(session.branch_id) if session.phase in {"reflect", "act"} else built
-    shown: list[int | str] = [c.pk for c in causes if c.state in {"visible", "merged"}]
-    removed: list[int | str] = [c.pk for c in causes if c.state in {"hidden", "rejected"}]
+    part = (
+        built.within(session.branch_id)
+        if session.phase in {Session.Phase.REFLECT, Session.Phase.ACT}
+        else built
+    )
+    shown: list[int | str] = [
+        c.pk for c in causes if c.state in {Cause.State.VISIBLE, Cause.State.MERGED}
+    ]
+    removed: list[int | str] = [
+        c.pk for c in causes if c.state in {Cause.State.HIDDEN, Cause.State.REJECTED}
+    ]
     # Answers others have answered below can no longer be withdrawn.
     answered: list[int | str] = sorted(
-        {c.parent_id for c in causes if c.parent_id and c.state == "visible"}
+        {c.parent_id for c in causes if c.parent_id and c.state == Cause.State.VISIBLE}
     )
     context = {
         "session": session,
@@ -109,21 +129,25 @@ def phone_context(session: Session) -> dict:
     }
     if session.has_ended:
         context["support"] = list(session.group.support_contacts.all())
-    if session.phase == "act":
+    if session.phase == Session.Phase.ACT:
         context["targets"] = part.open_to_actions(session.actions_for_any_cause)
-    if session.phase in {"act", "agree"}:
+    if session.phase in {Session.Phase.ACT, Session.Phase.AGREE}:
         actions = plans.load(session)
         context["actions"] = actions
         # A phone's own ideas follow the board like its answers ("a" + id).
         shown += [f"a{a.pk}" for a in actions.visible]
         removed += [f"a{a.pk}" for a in actions.hidden]
         answered += [f"a{a.pk}" for a in actions.plan]
-    if session.phase == "review":
+    if session.phase == Session.Phase.REVIEW:
         context["earlier_plan"] = list(session.earlier_plan())
-    if session.phase == "close":
+    if session.phase == Session.Phase.CLOSE:
         lines = list(session.closing_lines.all())
-        shown += [f"l{line.pk}" for line in lines if line.state == "visible"]
-        removed += [f"l{line.pk}" for line in lines if line.state in {"hidden", "rejected"}]
+        shown += [f"l{line.pk}" for line in lines if line.state == ClosingLine.State.VISIBLE]
+        removed += [
+            f"l{line.pk}"
+            for line in lines
+            if line.state in {ClosingLine.State.HIDDEN, ClosingLine.State.REJECTED}
+        ]
     context.update(shown=shown, removed=removed, answered=answered)
     return context
 
@@ -147,7 +171,6 @@ def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
     return tree.nesting(order)
 
 
-@live.renderer("phone")
 def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
     """What every phone in the room sees: in the session's language, or in `language`."""
     session = Session.objects.select_related("focus", "group").get(pk=session_pk)
@@ -158,12 +181,6 @@ def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
         else:
             html = render_to_string("sessions/participate.html#live", phone_context(session))
     return session.last_seq, html
-
-
-# Phones whose owners picked a language are an audience per language: the
-# channel renders once for each language in use, not once per phone.
-for _code in LANGUAGE_CODES:
-    live.renderer(f"phone:{_code}")(functools.partial(render_phone, language=_code))
 
 
 def phone_audience(request) -> str:
@@ -634,12 +651,3 @@ def phone_stream_limits(request, session_id) -> dict[str, int]:
         f"participant:{session_id}:{cookie}": settings.LIVE_STREAMS_PER_PARTICIPANT,
         f"address:{ratelimits.client_address(request)}": settings.LIVE_STREAMS_PER_ADDRESS,
     }
-
-
-async def phone_stream(request, session_id):
-    return await live.respond(
-        request,
-        phone_audience(request),
-        functools.partial(phone_stream_session, request, session_id),
-        phone_stream_limits(request, session_id),
-    )

@@ -11,14 +11,14 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
-from sessions import diagram, levels, live, network, plans, tree
+from sessions import diagram, levels, network, plans, tree
 from sessions.models import ClosingLine, Session
 from sessions.permissions import session_for_member
 
 # The phases that show the tree of causes beside nothing else; "act" and
 # "agree" show it beside the ideas and the plan, "review" not at all.
-TREE_PHASES = {"why", "reflect"}
-BESIDE_PLAN = {"act", "agree"}
+TREE_PHASES = {Session.Phase.WHY, Session.Phase.REFLECT}
+BESIDE_PLAN = {Session.Phase.ACT, Session.Phase.AGREE}
 
 
 def aspect(session: Session) -> float:
@@ -40,10 +40,10 @@ def projector_context(session: Session) -> dict:
     a fixed number (votes, actions, the earlier plan).
     """
     phase = session.phase
-    revealed = phase == "reflect" and session.votes_revealed
+    revealed = phase == Session.Phase.REFLECT and session.votes_revealed
     built = tree.load(session, with_votes=revealed)
     # Reflect and Act look only at the smaller part the group chose, if any.
-    if phase in {"reflect", "act"} and session.branch_id is not None:
+    if phase in {Session.Phase.REFLECT, Session.Phase.ACT} and session.branch_id is not None:
         built = built.within(session.branch_id)
     context = {
         "working_on": len(built.roots) == 1 and built.roots[0].pk == session.branch_id,
@@ -52,9 +52,9 @@ def projector_context(session: Session) -> dict:
         "tree_phases": TREE_PHASES,
         "joined": session.participants.count(),
     }
-    if phase not in {"review", "close"} and built.roots:
+    if phase not in {Session.Phase.REVIEW, Session.Phase.CLOSE} and built.roots:
         # Only the "why?" step asks about the focus: no mark in the others.
-        asked = phase == "why"
+        asked = phase == Session.Phase.WHY
         context["diagram"] = diagram.layout(
             built.roots,
             aspect=aspect(session),
@@ -71,11 +71,11 @@ def projector_context(session: Session) -> dict:
         # The projector counts down from the server's clock, not its own.
         context["timer_ends_ms"] = int(session.timer_ends_at.timestamp() * 1000)
         context["now_ms"] = int(time.time() * 1000)
-    if phase == "reflect":
+    if phase == Session.Phase.REFLECT:
         context["filtered"] = built.matching(session.board_filter)
         if not revealed:
             context["voters"] = session.votes.values("participant").distinct().count()
-    if phase in {"act", "agree"}:
+    if phase in {Session.Phase.ACT, Session.Phase.AGREE}:
         actions = plans.load(session)
         context["actions"] = actions
         targets = built.open_to_actions(session.actions_for_any_cause)
@@ -83,16 +83,15 @@ def projector_context(session: Session) -> dict:
             node.actions = actions.for_cause(node.pk)
         # With any cause allowed, list only those that have ideas (and what matters most).
         context["targets"] = [n for n in targets if n.cause.matters_most or n.actions]
-    if phase == "review":
+    if phase == Session.Phase.REVIEW:
         context["earlier_plan"] = list(session.earlier_plan())
-    if phase == "close":
+    if phase == Session.Phase.CLOSE:
         context["lines"] = list(session.closing_lines.filter(state=ClosingLine.State.VISIBLE))
     if session.has_ended:
         context["support"] = list(session.group.support_contacts.all())
     return context
 
 
-@live.renderer("projector")
 def render_projector(session_pk: int) -> tuple[int, str]:
     session = Session.objects.select_related("focus", "follows", "group").get(pk=session_pk)
     with translation.override(session.language):
@@ -113,13 +112,6 @@ def present(request, session_id):
         # Shown without "http://": shorter to read out, and phones' browsers add it.
         context["join_address"] = network.public_base_url(request).split("://", 1)[-1] + "/join"
         return render(request, "sessions/present.html", context)
-
-
-@login_required
-async def present_stream(request, session_id):
-    return await live.respond(
-        request, "projector", lambda: session_for_member(request, session_id)[0]
-    )
 
 
 @never_cache

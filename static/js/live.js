@@ -86,54 +86,14 @@
         if (details) { details.open = true; }
       });
     });
-    showOwnStates();
-    showOwnDots();
+    swapped();
+  }
+
+  /* Regions changed (a message, or an htmx answer): a page's own script
+   * (static/js/phone.js) sets what is its own in them, then they are announced. */
+  function swapped() {
+    document.dispatchEvent(new CustomEvent("live:swapped"));
     announceNew();
-  }
-
-  /* Phones: the broadcast says which causes are on the board or taken off;
-   * the phone's own answers (rendered for it alone) follow. */
-  function showOwnStates() {
-    var states = document.getElementById("states");
-    if (!states) { return; }
-    var shown = " " + states.getAttribute("data-shown") + " ";
-    var removed = " " + states.getAttribute("data-removed") + " ";
-    var answered = " " + states.getAttribute("data-answered") + " ";
-    each(document.querySelectorAll("#mine [data-cause]"), function (item) {
-      var id = " " + item.getAttribute("data-cause") + " ";
-      if (answered.indexOf(id) !== -1) {
-        item.setAttribute("data-answered", "");
-      }
-      if (shown.indexOf(id) !== -1) {
-        item.setAttribute("data-state", "visible");
-      } else if (removed.indexOf(id) !== -1) {
-        item.setAttribute("data-state", "hidden");
-      }
-    });
-  }
-
-  /* Phones, while voting: the ballot is the same for everyone; this phone's
-   * own dots (#mydots, in the answer to its own votes) set its buttons. */
-  function showOwnDots() {
-    var mine = document.getElementById("mydots");
-    var ballot = document.getElementById("ballot");
-    if (!mine || !ballot) { return; }
-    var dots = {};
-    (mine.getAttribute("data-dots") || "").split(" ").forEach(function (pair) {
-      var parts = pair.split(":");
-      if (parts.length === 2) { dots[parts[0]] = parseInt(parts[1], 10); }
-    });
-    var left = parseInt(mine.getAttribute("data-left"), 10) || 0;
-    var stack = ballot.getAttribute("data-stack") === "1";
-    each(ballot.querySelectorAll("[data-cause]"), function (item) {
-      var n = dots[item.getAttribute("data-cause")] || 0;
-      var give = item.querySelector(".give");
-      var take = item.querySelector(".take");
-      var shown = item.querySelector(".my-dots");
-      if (give) { give.value = String(n + 1); give.disabled = left < 1 || (!stack && n >= 1); }
-      if (take) { take.value = String(n - 1); take.disabled = n < 1; }
-      if (shown) { shown.textContent = n ? String(n) : ""; }
-    });
   }
 
   function receive(seq, html) {
@@ -197,10 +157,6 @@
     waiting = {};
     if (held) { apply(held); }
   });
-  document.addEventListener("htmx:afterSettle", function () {
-    showOwnStates();
-    showOwnDots();
-    announceNew();
-  });
+  document.addEventListener("htmx:afterSettle", swapped);
   connect();
 })();

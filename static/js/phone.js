@@ -6,6 +6,9 @@
  * same submission key (so the server never saves it twice), when the phone
  * is back online or the live stream says hello again (static/js/live.js).
  *
+ * It also sets what is this phone's own in the regions everyone gets (its
+ * answers' states, its dots) after each swap.
+ *
  * An answer belongs to the question it was typed for: the form carries that
  * question (its "parent"), and so does its draft. When the room moves on
  * while something is typed, the phone says so and asks where to send it
@@ -172,4 +175,57 @@
   }
   restore();
   followTheRoom();
+
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+
+  /* The broadcast says which causes are on the board or taken off;
+   * the phone's own answers (rendered for it alone) follow. */
+  function showOwnStates() {
+    var states = document.getElementById("states");
+    if (!states) { return; }
+    var shown = " " + states.getAttribute("data-shown") + " ";
+    var removed = " " + states.getAttribute("data-removed") + " ";
+    var answered = " " + states.getAttribute("data-answered") + " ";
+    each(document.querySelectorAll("#mine [data-cause]"), function (item) {
+      var id = " " + item.getAttribute("data-cause") + " ";
+      if (answered.indexOf(id) !== -1) {
+        item.setAttribute("data-answered", "");
+      }
+      if (shown.indexOf(id) !== -1) {
+        item.setAttribute("data-state", "visible");
+      } else if (removed.indexOf(id) !== -1) {
+        item.setAttribute("data-state", "hidden");
+      }
+    });
+  }
+
+  /* While voting: the ballot is the same for everyone; this phone's
+   * own dots (#mydots, in the answer to its own votes) set its buttons. */
+  function showOwnDots() {
+    var mine = document.getElementById("mydots");
+    var ballot = document.getElementById("ballot");
+    if (!mine || !ballot) { return; }
+    var dots = {};
+    (mine.getAttribute("data-dots") || "").split(" ").forEach(function (pair) {
+      var parts = pair.split(":");
+      if (parts.length === 2) { dots[parts[0]] = parseInt(parts[1], 10); }
+    });
+    var left = parseInt(mine.getAttribute("data-left"), 10) || 0;
+    var stack = ballot.getAttribute("data-stack") === "1";
+    each(ballot.querySelectorAll("[data-cause]"), function (item) {
+      var n = dots[item.getAttribute("data-cause")] || 0;
+      var give = item.querySelector(".give");
+      var take = item.querySelector(".take");
+      var shown = item.querySelector(".my-dots");
+      if (give) { give.value = String(n + 1); give.disabled = left < 1 || (!stack && n >= 1); }
+      if (take) { take.value = String(n - 1); take.disabled = n < 1; }
+      if (shown) { shown.textContent = n ? String(n) : ""; }
+    });
+  }
+
+  /* After every swap of the live regions (static/js/live.js). */
+  document.addEventListener("live:swapped", function () {
+    showOwnStates();
+    showOwnDots();
+  });
 })();

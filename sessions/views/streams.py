@@ -1,0 +1,148 @@
+"""The HTTP edge of the live channel: who may follow a session's stream, and
+what each audience sees.
+
+The transport (sessions/live.py) knows no session and no template: the views
+here check the request, name the audience, and hand the hub that audience's
+renderer from `RENDERERS`, the one table of who renders what. butwhy/asgi.py
+serves phones' streams with the same check and the same response.
+"""
+
+import functools
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
+
+from butwhy.database import release_connections
+from sessions import live
+from sessions.models import Session
+from sessions.permissions import session_for_facilitator, session_for_member
+from sessions.views import facilitating, participating, presenting
+
+# Audience -> what it sees. The projector speaks the session's language.
+# Phones whose owners picked a language, and consoles (which follow their
+# facilitator's language), are an audience per language: the channel renders
+# once for each language in use, not once per screen.
+RENDERERS: dict[str, live.Renderer] = {
+    "projector": presenting.render_projector,
+    "phone": participating.render_phone,
+    **{
+        f"phone:{code}": functools.partial(participating.render_phone, language=code)
+        for code, _name in settings.LANGUAGES
+    },
+    **{
+        f"console:{code}": functools.partial(facilitating.render_console, language=code)
+        for code, _name in settings.LANGUAGES
+    },
+}
+
+
+def cursor_from(request) -> int | None:
+    """The last sequence number the client has: Last-Event-ID, else ?last=."""
+    for value in (request.headers.get("Last-Event-ID"), request.GET.get("last")):
+        if value is not None:
+            try:
+                number = int(value)
+            except ValueError:
+                continue
+            if number >= 0:
+                return number
+    return None
+
+
+def check(find_session_pk) -> int:
+    """The pk `find_session_pk()` returns (or raises for), for a stream.
+
+    Run it in a thread: its database connection is closed right after, so
+    the open stream holds none.
+    """
+    try:
+        return find_session_pk()
+    finally:
+        release_connections()
+
+
+async def respond(
+    request, audience: str, find_session_pk, limits: dict[str, int] | None = None
+) -> HttpResponse | StreamingHttpResponse:
+    """Open an SSE response for the session `find_session_pk()` names (or raises for).
+
+    `limits`: how many streams each holder (a participant, an address) may
+    have open in this process; past that, 429 (see `stream_response`).
+
+    Through Django, the check runs in the request's own thread (the one
+    its middleware ran in). butwhy/asgi.py serves phones' streams without
+    Django's request handling and runs the same check in the shared executor.
+    """
+    session_pk = await sync_to_async(check)(find_session_pk)
+    if "poll" in request.GET:
+        return await sync_to_async(poll, thread_sensitive=False)(
+            session_pk, audience, cursor_from(request)
+        )
+    return stream_response(session_pk, audience, cursor_from(request), limits or {})
+
+
+def stream_response(
+    session_pk: int, audience: str, cursor: int | None, limits: dict[str, int]
+) -> HttpResponse | StreamingHttpResponse:
+    """The SSE response, or 429 if a holder in `limits` already has its most streams open.
+
+    Each open stream holds a file descriptor and some memory: one client
+    must not take what a room needs. live.js reconnects after a failure.
+    """
+    hold = live.Hub.for_running_loop().hold(limits)
+    if hold is None:
+        refused = HttpResponse(
+            "Too many open streams.", status=429, content_type="text/plain; charset=utf-8"
+        )
+        refused["Retry-After"] = "10"
+        return refused
+    response = StreamingHttpResponse(
+        live.Body(live.stream(session_pk, audience, RENDERERS[audience], cursor, hold), hold),
+        content_type="text/event-stream",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def poll(session_pk: int, audience: str, cursor: int | None) -> HttpResponse:
+    """For a client that cannot hold a stream: the snapshot if anything changed, else 204."""
+    try:
+        last_seq = Session.objects.filter(pk=session_pk).values_list("last_seq", flat=True).get()
+        if cursor is not None and last_seq <= cursor:
+            response = HttpResponse(status=204)
+        else:
+            message = live.render(session_pk, RENDERERS[audience])
+            response = HttpResponse(message.html, content_type="text/html; charset=utf-8")
+            response["X-Seq"] = str(message.seq)
+    finally:
+        release_connections()
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_required
+async def console_stream(request, session_id):
+    return await respond(
+        request,
+        f"console:{request.LANGUAGE_CODE}",
+        lambda: session_for_facilitator(request, session_id).pk,
+    )
+
+
+@login_required
+async def present_stream(request, session_id):
+    return await respond(
+        request, "projector", lambda: session_for_member(request, session_id)[0].pk
+    )
+
+
+async def phone_stream(request, session_id):
+    return await respond(
+        request,
+        participating.phone_audience(request),
+        functools.partial(participating.phone_stream_session, request, session_id),
+        participating.phone_stream_limits(request, session_id),
+    )
