@@ -6,12 +6,21 @@ here: the operator sees what exists and how big it is, not what was said.
 
 from django.contrib import admin
 from django.contrib.auth.models import Group as AuthGroup
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sessions.models import Action, Cause, Group, Invitation, Membership, Participant, Session
+from sessions.models import (
+    OPEN_FOR_JOINING,
+    Action,
+    Cause,
+    Group,
+    Invitation,
+    Membership,
+    Participant,
+    Session,
+)
 
 # Django's own groups of permissions go unused here: listed beside ours, they
 # would only be mistaken for them.
@@ -80,11 +89,10 @@ class OpenFilter(admin.SimpleListFilter):
         return [("yes", _("open")), ("no", _("closed"))]
 
     def queryset(self, request, queryset):
-        open_now = Q(join_code__isnull=False, joining_closed=False)
         if self.value() == "yes":
-            return queryset.filter(open_now)
+            return queryset.filter(OPEN_FOR_JOINING)
         if self.value() == "no":
-            return queryset.exclude(open_now)
+            return queryset.exclude(OPEN_FOR_JOINING)
         return queryset
 
 

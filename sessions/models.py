@@ -297,10 +297,14 @@ class Invitation(models.Model):
             return membership
 
 
+# Sessions open for joining now (Session.is_open, as a query).
+OPEN_FOR_JOINING = Q(join_code__isnull=False, joining_closed=False)
+
+
 class SessionQuerySet(models.QuerySet["Session"]):
     def open(self):
         """Sessions open for joining now."""
-        return self.filter(join_code__isnull=False, joining_closed=False)
+        return self.filter(OPEN_FOR_JOINING)
 
     def running(self):
         """Sessions opened and not ended: their phones take part, joining open or not."""
