@@ -413,25 +413,31 @@ def answer(request, session_id):
     data = request.POST.copy()
     if not session.phones_suggest_level:
         data.pop("level", None)  # not asked for: nothing to refuse
-    form = CauseForm(data)
+    return _contribute(
+        request,
+        session,
+        participant,
+        "form",
+        CauseForm(data),
+        lambda d: session.add_cause(
+            d["text"], d["parent"], author=participant, key=d["key"], level=d["level"]
+        ),
+    )
+
+
+def _contribute(request, session, participant, form_name: str, form, add):
+    """What a phone sends (an answer, an idea, a closing line): `add(cleaned_data)`
+    once the form is valid and the phone within its rate; otherwise the phone page
+    again, with the form (as `form_name`) and what went wrong."""
+    again = functools.partial(_phone_page, request, session, participant, **{form_name: form})
     if not form.is_valid():
-        return _phone_page(request, session, participant, form=form, status=400)
+        return again(status=400)
     if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
-        return _phone_page(
-            request, session, participant, form=form, error=TOO_MANY_ANSWERS, status=429
-        )
+        return again(error=TOO_MANY_ANSWERS, status=429)
     try:
-        session.add_cause(
-            form.cleaned_data["text"],
-            form.cleaned_data["parent"],
-            author=participant,
-            key=form.cleaned_data["key"],
-            level=form.cleaned_data["level"],
-        )
+        add(form.cleaned_data)
     except Refused as refusal:
-        return _phone_page(
-            request, session, participant, form=form, error=refusal.message, status=refusal.status
-        )
+        return again(error=refusal.message, status=refusal.status)
     if request.htmx:
         return _phone_page(request, session, participant)
     return redirect("phone", session.public_id)
@@ -522,28 +528,14 @@ def propose_action(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
-    form = ActionForm(request.POST)
-    if not form.is_valid():
-        return _phone_page(request, session, participant, action_form=form, status=400)
-    if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
-        return _phone_page(
-            request, session, participant, action_form=form, error=TOO_MANY_ANSWERS, status=429
-        )
-    data = form.cleaned_data
-    try:
-        session.add_action(data["text"], data["causes"], author=participant, key=data["key"])
-    except Refused as refusal:
-        return _phone_page(
-            request,
-            session,
-            participant,
-            action_form=form,
-            error=refusal.message,
-            status=refusal.status,
-        )
-    if request.htmx:
-        return _phone_page(request, session, participant)
-    return redirect("phone", session.public_id)
+    return _contribute(
+        request,
+        session,
+        participant,
+        "action_form",
+        ActionForm(request.POST),
+        lambda d: session.add_action(d["text"], d["causes"], author=participant, key=d["key"]),
+    )
 
 
 @never_cache
@@ -554,29 +546,14 @@ def closing_line(request, session_id):
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
-    form = ClosingLineForm(request.POST)
-    if not form.is_valid():
-        return _phone_page(request, session, participant, line_form=form, status=400)
-    if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
-        return _phone_page(
-            request, session, participant, line_form=form, error=TOO_MANY_ANSWERS, status=429
-        )
-    try:
-        session.add_closing_line(
-            form.cleaned_data["text"], author=participant, key=form.cleaned_data["key"]
-        )
-    except Refused as refusal:
-        return _phone_page(
-            request,
-            session,
-            participant,
-            line_form=form,
-            error=refusal.message,
-            status=refusal.status,
-        )
-    if request.htmx:
-        return _phone_page(request, session, participant)
-    return redirect("phone", session.public_id)
+    return _contribute(
+        request,
+        session,
+        participant,
+        "line_form",
+        ClosingLineForm(request.POST),
+        lambda d: session.add_closing_line(d["text"], author=participant, key=d["key"]),
+    )
 
 
 TOO_EARLY = "The take-home page opens once the session has ended."
