@@ -97,6 +97,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--restart", action="store_true", help="SIGTERM the server mid-run")
     parser.add_argument(
+        "--tree-open",
+        type=int,
+        default=0,
+        help="how many phones follow with everyone's answers open (the others get the count)",
+    )
+    parser.add_argument(
         "--no-phone-tree", action="store_true", help="phones without everyone's answers"
     )
     parser.add_argument("--pin", action="store_true", help="server on core 0, clients on core 1")
@@ -640,7 +646,7 @@ class Client:
             if self.use_header:
                 headers.append(f"Last-Event-ID: {self.last_seq}")
             else:
-                path += f"?last={self.last_seq}"
+                path += f"{'&' if '?' in path else '?'}last={self.last_seq}"
         headers[0] = headers[0].format(path)
         return ("\r\n".join(headers) + "\r\n\r\n").encode()
 
@@ -1144,7 +1150,7 @@ class Bench:
                     i,
                     "phone",
                     self.port_for(i),
-                    f"/p/{public_id}/stream/",
+                    f"/p/{public_id}/stream/" + ("?tree=1" if i < args.tree_open else ""),
                     cookie,
                     self.phone_parser,
                     stats,
@@ -1339,6 +1345,7 @@ class Bench:
             "rate": args.rate,
             "seconds": args.seconds,
             "churn": args.churn,
+            "tree_open": args.tree_open,
             "restart": args.restart,
             "pinned": args.pin,
             "app": app_version(args.app_dir),

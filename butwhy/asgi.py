@@ -19,57 +19,103 @@ import asyncio
 import functools
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import django
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 
 
 class OneThreadHandler(ASGIHandler):
-    """Django's ASGI handler, with the middleware chain run in sync mode, in one thread.
+    """Django's ASGI handler, with each request handled in one go, in a fixed pool of threads.
 
     The app's middleware (security, sessions, locale, CSRF, ...) are Django's
     `MiddlewareMixin`s. Under the stock handler each runs in async mode, which
     hands every `process_request` and `process_response` to the request's
     thread and back: about twenty hand-offs a request, half the cost of a
-    plain one. Here the chain, views included, is entered once per request, in
-    its own thread (Django's thread-sensitive context for the request). An
-    async view (the projector's and console's streams) is called from that
-    thread and its response streams from the event loop as before; the phones'
-    streams do not pass through Django at all (`phone_streams` below).
+    plain one. And every request gets a thread of its own (Django's
+    thread-sensitive context), started and stopped for it, with the request
+    signals and the response's closing each handed over again.
 
-    Under a burst (a room joining), at most `CONCURRENT_REQUESTS` requests run
-    at once; the others wait on the event loop, where waiting costs nothing,
-    rather than each taking a thread and a turn at the database pool (whose
-    10-second wait would turn a busy minute into 500s). Each gives its
+    Here a request is read on the event loop, then handled in one call in a
+    pool thread: the request signals, the middleware chain in sync mode, the
+    view, and for a page its closing (Django's end-of-request work, in the
+    thread that did the request's work). The pool has `CONCURRENT_REQUESTS`
+    threads, as many as the database pool has connections: under a burst (a
+    room joining) the other requests wait in its queue, where waiting costs
+    nothing, rather than each taking a thread and a turn at the database pool
+    (whose 10-second wait would turn a busy minute into 500s). Each gives its
     database connection back as soon as its response is made.
+
+    An async view (the projector's and console's streams) is called from
+    the pool thread and its response streams from the event loop as Django's
+    own handler does it, until the client goes away; the phones' streams do
+    not pass through Django at all (`phone_streams` below).
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = ThreadPoolExecutor(CONCURRENT_REQUESTS, thread_name_prefix="request")
+        self.respond = sync_to_async(
+            self.handle_in_thread, thread_sensitive=False, executor=self.pool
+        )
+        self.close = sync_to_async(close_response, thread_sensitive=False, executor=self.pool)
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
-        chain = self._middleware_chain
 
-        def respond(request):
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            response = await self.respond(scope, body_file)
+            if not response.streaming:
+                await self.send_response(response, send)
+                return
+
+            class Sent(Exception):
+                pass
+
             try:
-                return chain(request)
-            finally:
-                release_connections()
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self.listen_for_disconnect(receive))
+                    await self.send_response(response, send)
+                    raise Sent
+            except* (Sent, RequestAborted):
+                pass
+            await self.close(response)
 
-        in_thread = sync_to_async(respond, thread_sensitive=True)
-        gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+    def handle_in_thread(self, scope, body_file):
+        """The response to one request; a page's is closed already, a stream's is not."""
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            signals.request_started.send(sender=self.__class__, scope=scope)
+            request, response = self.create_request(scope, body_file)
+            if request is not None:
+                response = self.get_response(request)
+                response._handler_class = self.__class__
+            if not response.streaming:
+                response.close()  # request_finished
+            return response
+        finally:
+            release_connections()
 
-        async def bounded(request):
-            loop = asyncio.get_running_loop()
-            gate = gates.get(loop)
-            if gate is None:
-                gates.clear()  # a new loop (tests): the old one's gate is gone
-                gate = gates[loop] = asyncio.Semaphore(CONCURRENT_REQUESTS)
-            async with gate:
-                return await in_thread(request)
 
-        self._middleware_chain = bounded
+def close_response(response) -> None:
+    try:
+        response.close()
+    finally:
+        release_connections()
 
 
 # As many as the PostgreSQL pool holds connections (DATABASE_POOL_SIZE).

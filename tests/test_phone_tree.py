@@ -6,14 +6,16 @@ import re
 import pytest
 
 from sessions.models import Cause, Session
-from sessions.views.participating import render_phone
+from sessions.views.participating import phone_audience, render_phone
+from sessions.views.streams import RENDERERS
 from tests.conftest import make_cause
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def phone_page(world, client=None):
-    return (client or world.participant).get(f"/p/{world.session.public_id}/")
+def phone_page(world, client=None, tree=False):
+    query = "?tree=1" if tree else ""
+    return (client or world.participant).get(f"/p/{world.session.public_id}/{query}")
 
 
 def answer(world, text: str, parent: Cause | None, **headers):
@@ -48,7 +50,7 @@ def branches(world):
 
 def test_the_phone_page_shows_everyones_answers_as_nested_lists(world, branches):
     _lights, _budget, _speed, _wide = branches
-    response = phone_page(world)
+    response = phone_page(world, tree=True)
     assert response.status_code == 200
     region = everyone_region(response.content.decode())
     assert "See everyone's answers" in region and "(4)" in region
@@ -63,19 +65,57 @@ def test_the_phone_page_shows_everyones_answers_as_nested_lists(world, branches)
     assert region.count("<ul") == region.count("</ul>") == 3
     assert region.count("<li") == region.count("</li>") == 4
     assert "A joke" not in region
+    # Opened with the link (no JavaScript): open, and its stream keeps it coming.
+    assert '<details id="everyone-tree" open>' in region
+    assert f'data-stream="/p/{world.session.public_id}/stream/?tree=1"' in (
+        response.content.decode()
+    )
 
 
-def test_everyones_answers_travel_in_the_phones_broadcast(world, branches):
-    seq, html = render_phone(world.session.pk)
+def test_a_phone_gets_everyones_answers_only_once_it_opens_them(world, branches):
+    page = phone_page(world).content.decode()
+    region = everyone_region(page)
+    # The count, and a link that opens them without JavaScript; not the tree itself.
+    assert "See everyone's answers" in region and "(4)" in region
+    assert '<a href="?tree=1#everyone">Show the whole tree</a>' in region
+    assert "No street lights" not in region and "<li" not in region
+    assert '<details id="everyone-tree">' in region
+    assert f'data-stream="/p/{world.session.public_id}/stream/"' in page
+
+
+def test_everyones_answers_travel_only_to_the_phones_that_opened_them(world, branches):
+    seq, html = render_phone(world.session.pk, with_tree=True)
     assert seq == Session.objects.get(pk=world.session.pk).last_seq
     region = everyone_region(html)
     assert "No street lights" in region and "The council cut the budget" in region
     world.session.add_cause("Nobody walks there at night")
-    assert "Nobody walks there at night" in everyone_region(render_phone(world.session.pk)[1])
+    opened = everyone_region(render_phone(world.session.pk, with_tree=True)[1])
+    assert "Nobody walks there at night" in opened and "(5)" in opened
+    # The others get the count, not the answers: a fraction of the message.
+    seq, lean = render_phone(world.session.pk)
+    assert "(5)" in everyone_region(lean) and "Nobody walks there" not in lean
+    assert len(lean) < len(render_phone(world.session.pk, with_tree=True)[1])
+
+
+@pytest.mark.parametrize(
+    ("query", "cookies", "audience"),
+    [
+        ("", {}, "phone"),
+        ("?tree=1", {}, "phone-tree"),
+        ("?tree=1", {"django_language": "fr"}, "phone-tree:fr"),
+        ("", {"django_language": "fr"}, "phone:fr"),
+        ("?tree=yes", {}, "phone"),
+    ],
+)
+def test_the_phones_stream_follows_the_tree_only_when_asked(rf, query, cookies, audience):
+    request = rf.get(f"/p/x/stream/{query}")
+    request.COOKIES.update(cookies)
+    assert phone_audience(request) == audience
+    assert audience in RENDERERS
 
 
 def test_the_tree_is_in_the_phones_chosen_language(world, branches):
-    html = render_phone(world.session.pk, language="es")[1]
+    html = render_phone(world.session.pk, language="es", with_tree=True)[1]
     assert "Ver las respuestas de todos" in everyone_region(html)
 
 
@@ -86,24 +126,25 @@ def test_a_tree_far_deeper_than_any_room_makes_renders_without_recursion(world):
             session=world.session, parent=parent, text=f"Level {n}", state=Cause.State.VISIBLE
         )
     world.session.ask_why(parent)
-    region = everyone_region(render_phone(world.session.pk)[1])
+    region = everyone_region(render_phone(world.session.pk, with_tree=True)[1])
     assert region.count("<li") == region.count("</li>") == 400
     assert region.count("<ul") == region.count("</ul>") == 400
     assert 'aria-current="true"><span dir="auto">Level 399<' in region
 
 
 def test_an_empty_board_says_so(world):
-    region = everyone_region(phone_page(world).content.decode())
+    region = everyone_region(phone_page(world, tree=True).content.decode())
     assert "No answers on the board yet." in region
 
 
 def test_a_session_can_keep_the_tree_off_the_phones(world, branches):
     Session.objects.filter(pk=world.session.pk).update(phone_tree=False)
-    page = phone_page(world).content.decode()
+    page = phone_page(world, tree=True).content.decode()
     assert "See everyone" not in page and "The council cut the budget" not in page
     assert '<div id="everyone" hidden></div>' in page
-    broadcast = render_phone(world.session.pk)[1]
-    assert "See everyone" not in broadcast and "The council cut the budget" not in broadcast
+    for with_tree in (False, True):
+        broadcast = render_phone(world.session.pk, with_tree=with_tree)[1]
+        assert "See everyone" not in broadcast and "The council cut the budget" not in broadcast
 
 
 @pytest.mark.parametrize(

@@ -271,11 +271,14 @@ def test_a_hidden_cause_leaves_the_projector_and_every_phone_in_one_update(world
     before_projector, _html = render_projector(session.pk)
     cause.hide()
     seq_projector, projector = render_projector(session.pk)
-    seq_phone, phone = render_phone(session.pk)
+    # Phones with everyone's answers open, and the others.
+    seq_phone, phone = render_phone(session.pk, with_tree=True)
+    _seq, lean = render_phone(session.pk)
     assert seq_projector == seq_phone == before_projector + 1
     for html in (projector, phone):
         assert "Ali Hassan" not in html
         assert "The corner is dark" in html
+    assert "Ali Hassan" not in lean
     summary = world.organizer.get(f"/s/{session.public_id}/summary/").content.decode()
     assert "Ali Hassan" not in summary
     assert "The corner is dark" in summary

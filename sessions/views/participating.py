@@ -92,11 +92,14 @@ def phone_language(request, session: Session) -> str:
     return own_language(request) or session.language
 
 
-def phone_context(session: Session) -> dict:
+def phone_context(session: Session, with_tree: bool = False) -> dict:
     """What every phone's live regions show: the same for all, so rendered once.
 
     Two queries in the "why?" phase, whatever the tree; later phases add a
     fixed number (the votes once revealed, the actions, the earlier plan).
+    Everyone's answers (`with_tree`) only for the phones that opened them:
+    at 150 causes they are most of a message, which every change would
+    otherwise send to every phone.
     """
     causes = list(session.causes.all())
     tally = (
@@ -125,7 +128,7 @@ def phone_context(session: Session) -> dict:
         "session": session,
         "tree": built,
         "ballot": _with_parents(part),
-        "everyone": everyone(built) if session.phone_tree else None,
+        "everyone": everyone(built) if session.phone_tree and with_tree else None,
     }
     if session.has_ended:
         context["support"] = list(session.group.support_contacts.all())
@@ -171,21 +174,32 @@ def everyone(built: tree.Tree) -> list[tuple[tree.Node, bool, range]]:
     return tree.nesting(order)
 
 
-def render_phone(session_pk: int, language: str = "") -> tuple[int, str]:
-    """What every phone in the room sees: in the session's language, or in `language`."""
+def render_phone(session_pk: int, language: str = "", with_tree: bool = False) -> tuple[int, str]:
+    """What every phone in the room sees: in the session's language, or in `language`;
+    with everyone's answers for the phones that have them open (`with_tree`)."""
     session = Session.objects.select_related("focus", "group").get(pk=session_pk)
     with translation.override(language or session.language):
         if session.paused:
             # Only the calm message: what the room was doing comes back on resume.
             html = render_to_string("sessions/participate.html#paused", {"session": session})
         else:
-            html = render_to_string("sessions/participate.html#live", phone_context(session))
+            html = render_to_string(
+                "sessions/participate.html#live", phone_context(session, with_tree)
+            )
     return session.last_seq, html
 
 
+def wants_tree(request) -> bool:
+    """The phone has everyone's answers open (`?tree=1`: phone.js says so when
+    they are opened, and so does the link that opens them without JavaScript)."""
+    return request.GET.get("tree") == "1"
+
+
 def phone_audience(request) -> str:
+    """The stream's audience: the language, and whether it carries everyone's answers."""
     own = own_language(request)
-    return f"phone:{own}" if own else "phone"
+    audience = "phone-tree" if wants_tree(request) else "phone"
+    return f"{audience}:{own}" if own else audience
 
 
 def _wrong_code(request, code: str = ""):
@@ -306,7 +320,7 @@ def _phone_page(
     status=200,
     template="",
 ):
-    context = phone_context(session)
+    context = phone_context(session, with_tree=wants_tree(request))
     my_dots = dict(participant.votes.values_list("cause_id", "dots")) if participant else {}
     for node in context["tree"].flat:
         node.mine = my_dots.get(node.pk, 0)
@@ -321,6 +335,7 @@ def _phone_page(
         ),
         asked=_asked(session, form),
         full=True,
+        tree_open=context["everyone"] is not None,
         mine=participant.causes.order_by("-id") if participant else [],
         my_actions=participant.actions.order_by("-id") if participant else [],
         my_dots=my_dots,

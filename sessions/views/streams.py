@@ -23,12 +23,21 @@ from sessions.views import facilitating, participating, presenting
 # Audience -> what it sees. The projector speaks the session's language.
 # Phones whose owners picked a language, and consoles (which follow their
 # facilitator's language), are an audience per language: the channel renders
-# once for each language in use, not once per screen.
+# once for each language in use, not once per screen. Phones that have
+# everyone's answers open ("phone-tree") are an audience of their own: the
+# others get each change without the whole tree.
 RENDERERS: dict[str, live.Renderer] = {
     "projector": presenting.render_projector,
     "phone": participating.render_phone,
+    "phone-tree": functools.partial(participating.render_phone, with_tree=True),
     **{
         f"phone:{code}": functools.partial(participating.render_phone, language=code)
+        for code, _name in settings.LANGUAGES
+    },
+    **{
+        f"phone-tree:{code}": functools.partial(
+            participating.render_phone, language=code, with_tree=True
+        )
         for code, _name in settings.LANGUAGES
     },
     **{

@@ -14,13 +14,19 @@
   if (!url || !window.EventSource || !window.htmx) {
     return;
   }
+  /* What the page follows besides its regions ("tree=1": everyone's answers),
+   * in the stream's query; a page changes it with a "live:follow" event. */
+  var follows = url.indexOf("?") === -1 ? "" : url.slice(url.indexOf("?") + 1);
+  url = url.split("?")[0];
   var last = parseInt(body.getAttribute("data-seq") || "0", 10);
   var applied = {};
   var waiting = {};
   var source = null;
   var retry = 1000;
   var timer = null;
-  var separator = url.indexOf("?") === -1 ? "?" : "&";
+  function address(query) {
+    return url + "?" + (follows ? follows + "&" : "") + query;
+  }
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
 
   /* Screen readers: what arrives (an element marked data-announce="kind id"
@@ -107,22 +113,22 @@
 
   function connect() {
     var flowing = false;
-    source = new EventSource(url + separator + "last=" + last);
-    source.addEventListener("hello", function () {
+    var own = source = new EventSource(address("last=" + last));
+    own.addEventListener("hello", function () {
       flowing = true;
       body.classList.remove("is-offline");
       /* Back in touch with the server: static/js/phone.js sends what waits. */
       document.dispatchEvent(new CustomEvent("live:hello"));
     });
-    source.addEventListener("snapshot", function (event) {
+    own.addEventListener("snapshot", function (event) {
       receive(parseInt(event.lastEventId, 10), event.data);
     });
-    source.onopen = function () {
+    own.onopen = function () {
       retry = 1000;
     };
-    source.onerror = function () {
+    own.onerror = function () {
       body.classList.add("is-offline");
-      if (source.readyState === EventSource.CLOSED) {
+      if (own === source && own.readyState === EventSource.CLOSED) {
         clearTimeout(timer);
         /* Jittered, so that a room of phones cut by a restart spreads out. */
         timer = setTimeout(connect, retry * (0.5 + Math.random()));
@@ -131,16 +137,30 @@
     };
     /* A proxy that buffers holds back even the first "hello": poll instead. */
     setTimeout(function () {
-      if (!flowing && source.readyState === EventSource.OPEN) {
-        source.close();
+      if (!flowing && own === source && own.readyState === EventSource.OPEN) {
+        own.close();
         poll();
       }
     }, 8000);
   }
 
+  /* The page follows something else now: a new stream, which starts with
+   * a whole snapshot of what it follows. */
+  document.addEventListener("live:follow", function (event) {
+    var query = event.detail || "";
+    if (query === follows) { return; }
+    follows = query;
+    last = 0;
+    if (source && source.readyState !== EventSource.CLOSED) {
+      source.close();
+      clearTimeout(timer);
+      connect();
+    }
+  });
+
   function poll() {
     if (!window.fetch) { return; }
-    fetch(url + separator + "poll=1&last=" + last, { credentials: "same-origin" })
+    fetch(address("poll=1&last=" + last), { credentials: "same-origin" })
       .then(function (response) {
         body.classList.toggle("is-offline", !response.ok);
         if (response.status !== 200) { return; }

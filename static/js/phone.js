@@ -7,7 +7,8 @@
  * is back online or the live stream says hello again (static/js/live.js).
  *
  * It also sets what is this phone's own in the regions everyone gets (its
- * answers' states, its dots) after each swap.
+ * answers' states, its dots) after each swap, and asks the stream for
+ * everyone's answers while they are open.
  *
  * An answer belongs to the question it was typed for: the form carries that
  * question (its "parent"), and so does its draft. When the room moves on
@@ -222,6 +223,15 @@
       if (shown) { shown.textContent = n ? String(n) : ""; }
     });
   }
+
+  /* Everyone's answers travel with each change only to the phones that
+   * have them open: opening or closing them tells the stream (live.js). */
+  document.addEventListener("toggle", function (event) {
+    if (event.target.id !== "everyone-tree") { return; }
+    document.dispatchEvent(new CustomEvent("live:follow", {
+      detail: event.target.open ? "tree=1" : ""
+    }));
+  }, true);
 
   /* After every swap of the live regions (static/js/live.js). */
   document.addEventListener("live:swapped", function () {

@@ -99,6 +99,17 @@ def test_everyones_answers_follow_the_room_live(browsing, room, screenshot):
     expect(items.first).to_have_attribute("aria-current", "true")
     assert tree.evaluate("details => details.open")
     assert phone.evaluate("window.neverReloaded") is True
+    # Closed, the tree no longer travels to this phone; its count still follows the room.
+    phone.locator("#everyone summary").click()
+    console_post(
+        facilitator, session, "causes/", {"text": "Nobody walks there at night", "parent": ""}
+    )
+    expect(phone.locator("#everyone summary")).to_contain_text("(8)")
+    expect(tree.locator(".tree-list")).to_have_count(0)
+    # Opened again, it comes back with the newest answer, without reloading the page.
+    phone.locator("#everyone summary").click()
+    expect(tree.get_by_text("Nobody walks there at night")).to_be_visible()
+    assert phone.evaluate("window.neverReloaded") is True
     phone.locator("#everyone").evaluate("section => section.scrollIntoView()")
     screenshot(phone, "phone-tree-live.png")
     ARTIFACTS.mkdir(exist_ok=True)
