@@ -200,3 +200,28 @@ def test_polling_without_a_cursor_answers_the_current_state(session):
     response = streams.poll(session.pk, "phone", None)
     assert response.status_code == 200
     assert 'id="prompt"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("persona", "url"),
+    [
+        ("facilitator", "/s/{}/console/stream/"),
+        ("facilitator", "/s/{}/present/stream/"),
+        ("participant", "/p/{}/stream/"),
+    ],
+)
+def test_a_stream_is_no_document_and_has_no_policy_for_scripts_or_frames(world, persona, url):
+    url = url.format(world.session.public_id)
+    stream = world.as_(persona).get(url)
+    try:
+        assert stream["Content-Type"] == "text/event-stream"
+        assert stream["X-Content-Type-Options"] == "nosniff"
+        assert "Content-Security-Policy" not in stream
+        assert "X-Frame-Options" not in stream
+    finally:
+        stream.close()
+    # Polled, the same address answers HTML, with the headers of every page.
+    polled = world.as_(persona).get(url, {"poll": "1"})
+    assert polled["Content-Type"] == "text/html; charset=utf-8"
+    assert "frame-ancestors 'none'" in polled["Content-Security-Policy"]
+    assert polled["X-Frame-Options"] == "DENY"

@@ -113,6 +113,12 @@ def stream_response(
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
+    # A stream is no document: it runs no script and is never framed, so it
+    # needs no Content-Security-Policy or X-Frame-Options. These leave them
+    # off as @csp_override({}) and @xframe_options_exempt do for a view, and
+    # hold for both paths that send a stream: the views below and butwhy/asgi.py.
+    response._csp_config = {}  # type: ignore[attr-defined]
+    response.xframe_options_exempt = True  # type: ignore[attr-defined]
     return response
 
 
