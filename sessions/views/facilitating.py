@@ -1,6 +1,5 @@
 """The facilitator's console: open and close, moderate, ask "But why?"."""
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -552,31 +551,23 @@ def cause_detail(request, session_id, cause_id):
     return _cause_page(request, session, _cause(session, cause_id))
 
 
-def _cause_action(request, session, cause, form_name, form, action) -> HttpResponse:
-    """Validate `form` and run `action`; then the console (htmx: its regions and a
-    notice), or the panel again with the form and why it was refused."""
-    page = functools.partial(_cause_page, request, session, cause)
-    if not request.htmx:
-        return _form_action(session, page, form_name, form, action)
+def _cause_form(request, session, cause, name, form, change) -> HttpResponse:
+    """Validate `form` and run `change` with its data, then back to the console
+    (htmx: its regions and a notice); otherwise the panel again with the form and why."""
     if not form.is_valid():
-        return page(forms={form_name: form}, status=400)
+        return _cause_page(request, session, cause, forms={name: form}, status=400)
     try:
-        event = action(form.cleaned_data)
+        event = change(form.cleaned_data)
     except Refused as refusal:
-        return page(forms={form_name: form}, error=refusal.message, status=refusal.status)
-    return _console(request, session, notice=event)
-
-
-def _form_action(session, page, form_name, form, change) -> HttpResponse:
-    """Validate `form` and run `change` with its data, then back to the console;
-    otherwise `page` again (the cause's or the action's) with the form and why."""
-    if not form.is_valid():
-        return page(forms={form_name: form}, status=400)
-    try:
-        change(form.cleaned_data)
-    except Refused as refusal:
-        return page(forms={form_name: form}, error=refusal.message, status=refusal.status)
-    return redirect("console", session.public_id)
+        return _cause_page(
+            request,
+            session,
+            cause,
+            forms={name: form},
+            error=refusal.message,
+            status=refusal.status,
+        )
+    return _done(request, session, event)
 
 
 @require_POST
@@ -585,7 +576,7 @@ def edit_cause(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     form = EditCauseForm(request.POST)
-    return _cause_action(
+    return _cause_form(
         request,
         session,
         cause,
@@ -607,7 +598,7 @@ def merge_cause(request, session_id, cause_id):
         other = _cause(session, data["target"])
         return other.merge_into(cause) if data["keep"] == "this" else cause.merge_into(other)
 
-    return _cause_action(request, session, cause, "merge", form, merge)
+    return _cause_form(request, session, cause, "merge", form, merge)
 
 
 @require_POST
@@ -623,7 +614,7 @@ def move_cause(request, session_id, cause_id):
         target = data["target"]
         return cause.move_under(_cause(session, target) if target else None)
 
-    return _cause_action(request, session, cause, "move", form, move)
+    return _cause_form(request, session, cause, "move", form, move)
 
 
 # Reflect, act, agree: the room's phase, votes, tags and actions.
@@ -750,7 +741,7 @@ def tag_cause(request, session_id, cause_id):
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     form = TagForm(request.POST)
-    return _cause_action(request, session, cause, "tags", form, lambda d: cause.tag(**d))
+    return _cause_form(request, session, cause, "tags", form, lambda d: cause.tag(**d))
 
 
 @require_POST
@@ -808,9 +799,23 @@ def action_detail(request, session_id, action_id):
     return _action_page(request, session, _action(session, action_id))
 
 
-def _action_form_action(request, session, action, form_name, form, change) -> HttpResponse:
-    page = functools.partial(_action_page, request, session, action)
-    return _form_action(session, page, form_name, form, change)
+def _action_form(request, session, action, name, form, change) -> HttpResponse:
+    """Validate `form` and run `change` with its data, then back to the console;
+    otherwise the action's page again with the form and why."""
+    if not form.is_valid():
+        return _action_page(request, session, action, forms={name: form}, status=400)
+    try:
+        change(form.cleaned_data)
+    except Refused as refusal:
+        return _action_page(
+            request,
+            session,
+            action,
+            forms={name: form},
+            error=refusal.message,
+            status=refusal.status,
+        )
+    return redirect("console", session.public_id)
 
 
 @require_POST
@@ -819,7 +824,7 @@ def edit_action(request, session_id, action_id):
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     form = EditCauseForm(request.POST)
-    return _action_form_action(
+    return _action_form(
         request,
         session,
         action,
@@ -836,7 +841,7 @@ def merge_action(request, session_id, action_id):
     action = _action(session, action_id)
     others = [a for a in plans.load(session).visible if a.pk != action.pk]
     form = ActionChoiceForm(request.POST, choices=others)
-    return _action_form_action(
+    return _action_form(
         request,
         session,
         action,
@@ -852,7 +857,7 @@ def agree_action(request, session_id, action_id):
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     form = AgreeForm(request.POST, current_due=action.due)
-    return _action_form_action(request, session, action, "agree", form, lambda d: action.agree(**d))
+    return _action_form(request, session, action, "agree", form, lambda d: action.agree(**d))
 
 
 @require_POST
