@@ -19,10 +19,15 @@ import asyncio
 import functools
 import io
 import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
 
 import django
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponseBase
+
+from butwhy.asgitypes import Application, Message, Receive, Scope, Send
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 
@@ -47,11 +52,15 @@ class OneThreadHandler(ASGIHandler):
     database connection back as soon as its response is made.
     """
 
-    def load_middleware(self, is_async=False):
-        super().load_middleware(is_async=False)
-        chain = self._middleware_chain
+    # Django's own attribute, which the stubs leave out: the chain of
+    # middleware and view, synchronous here, made awaitable by `bounded` below.
+    _middleware_chain: Callable[[HttpRequest], Any]
 
-        def respond(request):
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+        chain: Callable[[HttpRequest], HttpResponseBase] = self._middleware_chain
+
+        def respond(request: HttpRequest) -> HttpResponseBase:
             try:
                 return chain(request)
             finally:
@@ -60,7 +69,7 @@ class OneThreadHandler(ASGIHandler):
         in_thread = sync_to_async(respond, thread_sensitive=True)
         gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
-        async def bounded(request):
+        async def bounded(request: HttpRequest) -> HttpResponseBase:
             loop = asyncio.get_running_loop()
             gate = gates.get(loop)
             if gate is None:
@@ -85,7 +94,7 @@ django_application = OneThreadHandler()
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import DisallowedHost, SuspiciousOperation  # noqa: E402
 from django.core.handlers.asgi import ASGIRequest  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
+from django.http import HttpResponse, StreamingHttpResponse  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 from django.utils import translation  # noqa: E402
@@ -103,7 +112,7 @@ HEADER_MIDDLEWARE = (
 
 
 @functools.cache
-def header_middleware() -> list:
+def header_middleware() -> list[Any]:
     return [
         import_string(path)(get_response=lambda request: None)
         for path in settings.MIDDLEWARE
@@ -120,10 +129,10 @@ class Delegate(Exception):
     """Django answers this request."""
 
 
-def phone_streams(application):
+def phone_streams(application: Application) -> Application:
     """Serve phones' streams; hand everything else to `application`."""
 
-    async def app(scope, receive, send):
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if scope.get("method") == "GET" and path.startswith("/p/") and path.endswith("/stream/"):
             try:
@@ -138,7 +147,7 @@ def phone_streams(application):
     return app
 
 
-async def open_phone_stream(scope):
+async def open_phone_stream(scope: Scope) -> tuple[StreamingHttpResponse, ASGIRequest]:
     request = ASGIRequest(scope, io.BytesIO())
     try:
         match = resolve(request.path_info)
@@ -163,17 +172,20 @@ async def open_phone_stream(scope):
         cursor,
         participating.phone_stream_limits(request, **match.kwargs),
     )
-    if not response.streaming:  # 429: too many streams; Django answers it the same way
+    # 429: too many streams; Django answers it the same way.
+    if not isinstance(response, StreamingHttpResponse):
         raise Delegate
     for middleware in reversed(header_middleware()):
         response = middleware.process_response(request, response)
     return response, request
 
 
-async def serve(response, request, receive, send):
+async def serve(
+    response: StreamingHttpResponse, request: ASGIRequest, receive: Receive, send: Send
+) -> None:
     """Send the stream until it ends or the client goes away."""
 
-    async def pump():
+    async def pump() -> None:
         await send(
             {
                 "type": "http.response.start",
@@ -184,11 +196,13 @@ async def serve(response, request, receive, send):
                 ],
             }
         )
-        async for chunk in response.streaming_content:
+        # An async generator (live.Body): the stubs allow a plain iterator too.
+        chunks = cast(AsyncIterator[bytes], response.streaming_content)
+        async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def hang_up():
+    async def hang_up() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
@@ -202,8 +216,8 @@ async def serve(response, request, receive, send):
             task.cancel()
         await asyncio.gather(pumping, listening, return_exceptions=True)
         response.close()  # gives the stream's hold back, even if it never started
-    if not pumping.cancelled() and pumping.exception() is not None:
-        raise pumping.exception()
+    if not pumping.cancelled() and (error := pumping.exception()) is not None:
+        raise error
 
 
 @functools.cache
@@ -213,7 +227,7 @@ def refusal_page(template: str, language: str) -> bytes:
         return render_to_string(template).encode()
 
 
-async def refuse(scope, send, status: int, template: str) -> None:
+async def refuse(scope: Scope, send: Send, status: int, template: str) -> None:
     """Answer with a refusal page and the headers every page has; then hang up."""
     request = ASGIRequest(scope, io.BytesIO())
     # The picker's cookie, else Accept-Language, as LocaleMiddleware reads them.
@@ -238,7 +252,7 @@ async def refuse(scope, send, status: int, template: str) -> None:
     await send({"type": "http.response.body", "body": response.content})
 
 
-def body_limit(application):
+def body_limit(application: Application) -> Application:
     """Refuse a body above REQUEST_BODY_MAX_BYTES before anyone reads it.
 
     With a Content-Length, at once. A chunked body is read here, into memory,
@@ -246,7 +260,7 @@ def body_limit(application):
     file before any view could say no.
     """
 
-    async def app(scope, receive, send):
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await application(scope, receive, send)
         most = settings.REQUEST_BODY_MAX_BYTES
@@ -270,7 +284,7 @@ def body_limit(application):
                 break
         replayed = False
 
-        async def replay():
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
