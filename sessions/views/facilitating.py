@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -228,7 +229,7 @@ def _console(
     request,
     session: Session,
     *,
-    error: str = "",
+    error: str | Promise = "",
     add_form=None,
     action_form=None,
     refresh: tuple[str, ...] = (),
