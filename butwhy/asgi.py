@@ -19,15 +19,20 @@ import asyncio
 import functools
 import io
 import os
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from typing import IO, Any, cast
 
 import django
 from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import HttpResponseBase
 from django.urls import set_script_prefix
+
+from butwhy.asgitypes import Application, Message, Receive, Scope, Send
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 
@@ -67,10 +72,10 @@ class OneThreadHandler(ASGIHandler):
         )
         self.close = sync_to_async(close_response, thread_sensitive=False, executor=self.pool)
 
-    def load_middleware(self, is_async=False):
+    def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         try:
@@ -95,15 +100,14 @@ class OneThreadHandler(ASGIHandler):
                 pass
             await self.close(response)
 
-    def handle_in_thread(self, scope, body_file):
+    def handle_in_thread(self, scope: Scope, body_file: IO[bytes]) -> HttpResponseBase:
         """The response to one request; a page's is closed already, a stream's is not."""
         try:
             set_script_prefix(get_script_prefix(scope))
             signals.request_started.send(sender=self.__class__, scope=scope)
-            request, response = self.create_request(scope, body_file)
-            if request is not None:
-                response = self.get_response(request)
-                response._handler_class = self.__class__
+            request, refused = self.create_request(scope, body_file)
+            response = self.get_response(request) if request is not None else refused
+            assert response is not None  # create_request gives a request or a response
             if not response.streaming:
                 response.close()  # request_finished
             return response
@@ -111,7 +115,7 @@ class OneThreadHandler(ASGIHandler):
             release_connections()
 
 
-def close_response(response) -> None:
+def close_response(response: HttpResponseBase) -> None:
     try:
         response.close()
     finally:
@@ -131,7 +135,7 @@ django_application = OneThreadHandler()
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import DisallowedHost, SuspiciousOperation  # noqa: E402
 from django.core.handlers.asgi import ASGIRequest  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
+from django.http import HttpResponse, StreamingHttpResponse  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 from django.utils import translation  # noqa: E402
@@ -149,7 +153,7 @@ HEADER_MIDDLEWARE = (
 
 
 @functools.cache
-def header_middleware() -> list:
+def header_middleware() -> list[Any]:
     return [
         import_string(path)(get_response=lambda request: None)
         for path in settings.MIDDLEWARE
@@ -166,10 +170,10 @@ class Delegate(Exception):
     """Django answers this request."""
 
 
-def phone_streams(application):
+def phone_streams(application: Application) -> Application:
     """Serve phones' streams; hand everything else to `application`."""
 
-    async def app(scope, receive, send):
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if scope.get("method") == "GET" and path.startswith("/p/") and path.endswith("/stream/"):
             try:
@@ -184,7 +188,7 @@ def phone_streams(application):
     return app
 
 
-async def open_phone_stream(scope):
+async def open_phone_stream(scope: Scope) -> tuple[StreamingHttpResponse, ASGIRequest]:
     request = ASGIRequest(scope, io.BytesIO())
     try:
         match = resolve(request.path_info)
@@ -209,17 +213,20 @@ async def open_phone_stream(scope):
         cursor,
         participating.phone_stream_limits(request, **match.kwargs),
     )
-    if not response.streaming:  # 429: too many streams; Django answers it the same way
+    # 429: too many streams; Django answers it the same way.
+    if not isinstance(response, StreamingHttpResponse):
         raise Delegate
     for middleware in reversed(header_middleware()):
         response = middleware.process_response(request, response)
     return response, request
 
 
-async def serve(response, request, receive, send):
+async def serve(
+    response: StreamingHttpResponse, request: ASGIRequest, receive: Receive, send: Send
+) -> None:
     """Send the stream until it ends or the client goes away."""
 
-    async def pump():
+    async def pump() -> None:
         await send(
             {
                 "type": "http.response.start",
@@ -230,11 +237,13 @@ async def serve(response, request, receive, send):
                 ],
             }
         )
-        async for chunk in response.streaming_content:
+        # An async generator (live.Body): the stubs allow a plain iterator too.
+        chunks = cast(AsyncIterator[bytes], response.streaming_content)
+        async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def hang_up():
+    async def hang_up() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
@@ -248,8 +257,8 @@ async def serve(response, request, receive, send):
             task.cancel()
         await asyncio.gather(pumping, listening, return_exceptions=True)
         response.close()  # gives the stream's hold back, even if it never started
-    if not pumping.cancelled() and pumping.exception() is not None:
-        raise pumping.exception()
+    if not pumping.cancelled() and (error := pumping.exception()) is not None:
+        raise error
 
 
 @functools.cache
@@ -259,7 +268,7 @@ def refusal_page(template: str, language: str) -> bytes:
         return render_to_string(template).encode()
 
 
-async def refuse(scope, send, status: int, template: str) -> None:
+async def refuse(scope: Scope, send: Send, status: int, template: str) -> None:
     """Answer with a refusal page and the headers every page has; then hang up."""
     request = ASGIRequest(scope, io.BytesIO())
     # The picker's cookie, else Accept-Language, as LocaleMiddleware reads them.
@@ -284,7 +293,7 @@ async def refuse(scope, send, status: int, template: str) -> None:
     await send({"type": "http.response.body", "body": response.content})
 
 
-def body_limit(application):
+def body_limit(application: Application) -> Application:
     """Refuse a body above REQUEST_BODY_MAX_BYTES before anyone reads it.
 
     With a Content-Length, at once. A chunked body is read here, into memory,
@@ -292,7 +301,7 @@ def body_limit(application):
     file before any view could say no.
     """
 
-    async def app(scope, receive, send):
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await application(scope, receive, send)
         most = settings.REQUEST_BODY_MAX_BYTES
@@ -316,7 +325,7 @@ def body_limit(application):
                 break
         replayed = False
 
-        async def replay():
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True

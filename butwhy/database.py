@@ -12,18 +12,19 @@ so service comes back by itself when the database does.
 """
 
 import logging
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 from django.conf import settings
 from django.db import connections
+from psycopg_pool import ConnectionPool
 
 logger = logging.getLogger(__name__)
 
 
-def pools() -> list[Any]:
+def pools() -> list[ConnectionPool[Any]]:
     """The psycopg pools of this process's databases (none on SQLite)."""
-    found = []
+    found: list[ConnectionPool[Any]] = []
     for alias in connections:
         pool = getattr(connections[alias], "pool", None)
         if pool is not None:
@@ -57,7 +58,7 @@ class WatchedConnection(psycopg.Connection):
     """A psycopg connection that reports whether connecting worked (see the module)."""
 
     @classmethod
-    def connect(cls, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def connect(cls, *args: Any, **kwargs: Any) -> Self:
         try:
             connection = super().connect(*args, **kwargs)
         except psycopg.OperationalError as error:

@@ -20,9 +20,12 @@ import argparse
 import asyncio
 import os
 import resource
+from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from butwhy.asgitypes import Receive, Scope, Send
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 
@@ -30,7 +33,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "butwhy.settings")
 class Protocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a head timeout and a friendly 503."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from django.conf import settings
 
@@ -39,7 +42,8 @@ class Protocol(HttpToolsProtocol):
         self.limit_concurrency = None  # uvicorn's plain-text 503: ours instead
         self.head_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    # A Transport, as uvicorn's own connection_made narrows asyncio's BaseTransport.
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > 2 * self.most_connections:
             transport.close()
@@ -82,13 +86,13 @@ class Protocol(HttpToolsProtocol):
             self.transport.close()
 
 
-async def busy(scope, receive, send) -> None:
+async def busy(scope: Scope, receive: Receive, send: Send) -> None:
     from butwhy.asgi import refuse
 
     await refuse(scope, send, 503, "busy.html")
 
 
-def config(host: str, port: int, workers: int = 1, **overrides) -> dict:
+def config(host: str, port: int, workers: int = 1, **overrides: Any) -> dict[str, Any]:
     """uvicorn's arguments, from the settings."""
     return {
         "app": "butwhy.asgi:application",

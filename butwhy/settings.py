@@ -4,13 +4,20 @@ The defaults run the app on SQLite with no set-up: `make run` or
 `manage.py runserver`. `DATABASE_URL=postgres://…` selects PostgreSQL.
 """
 
+import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+# The type stubs make ModelForm, ModelAdmin and their kin generic
+# (forms.ModelForm[Group]); this lets Django's classes be subscripted so at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,7 +65,7 @@ DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 2)
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dict[str, Any]:
     """Turn postgres://user:password@host:port/name or sqlite:///path into DATABASES."""
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql"}:
@@ -108,7 +115,7 @@ def database_from_url(url: str) -> dict:
     )
 
 
-def sqlite_database(path: Path) -> dict:
+def sqlite_database(path: Path) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
@@ -323,7 +330,7 @@ if TRUSTED_PROXIES:
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 
 
-def mailer_from_url(url: str) -> dict:
+def mailer_from_url(url: str) -> dict[str, Any]:
     """EMAIL_URL (smtp://, smtp+tls:// for STARTTLS, smtp+ssl://, console://) as a mailer.
 
     For example smtp+tls://user:password@mail.example.org:587, the user and
@@ -354,7 +361,7 @@ def mailer_from_url(url: str) -> dict:
     )
 
 
-def smtp_mailer(**options) -> dict:
+def smtp_mailer(**options: Any) -> dict[str, Any]:
     if options["use_tls"] and options["use_ssl"]:
         raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
     # A mail server that does not answer fails the request in this long.
@@ -367,7 +374,7 @@ def smtp_mailer(**options) -> dict:
 # EMAIL_USE_SSL, read from the environment into Django's MAILERS. Without
 # either, the app sends no e-mail, and a facilitator makes a link for a new
 # password instead (the login page says so).
-MAILER: dict
+MAILER: dict[str, Any]
 if env_str("EMAIL_URL", ""):
     MAILER = mailer_from_url(env_str("EMAIL_URL", ""))
 elif env_str("EMAIL_HOST", ""):
@@ -418,7 +425,7 @@ if MAX_TREE_DEPTH < 1:
     raise ImproperlyConfigured("MAX_TREE_DEPTH must be at least 1.")
 
 
-def not_a_health_check(record) -> bool:
+def not_a_health_check(record: logging.LogRecord) -> bool:
     """Leave /healthz out of the log: a load balancer asks every few seconds."""
     return getattr(getattr(record, "request", None), "path", None) != "/healthz"
 

@@ -14,11 +14,15 @@ makes Django run every view, streams included, through a thread.
 import gzip
 import mimetypes
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
+
+from butwhy.asgitypes import Application, Receive, Scope, Send
 
 COMPRESSIBLE = {".css", ".js", ".svg", ".html", ".txt", ".json", ".map", ".ttf", ".otf"}
 A_YEAR = 365 * 24 * 60 * 60
@@ -27,11 +31,13 @@ A_YEAR = 365 * 24 * 60 * 60
 class CompressedManifestStorage(ManifestStaticFilesStorage):
     """Hashed names, plus a .gz beside every text file that gzip makes smaller."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.urls: dict[str, str] = {}
 
-    def url(self, name, force=False):
+    # The stubs give Storage.url a name that may be None, and HashedFilesMixin.url
+    # (what this extends) a str: no signature satisfies both.
+    def url(self, name: str, force: bool = False) -> str:  # type: ignore[override]
         """The hashed URL, looked up in the manifest once per name: every page asks for a few."""
         if force or settings.DEBUG:
             return super().url(name, force)
@@ -40,7 +46,9 @@ class CompressedManifestStorage(ManifestStaticFilesStorage):
             found = self.urls[name] = super().url(name)
         return found
 
-    def post_process(self, paths, dry_run=False, **options):
+    def post_process(
+        self, paths: dict[str, Any], dry_run: bool = False, **options: Any
+    ) -> Iterator[tuple[str, str, bool] | tuple[str, None, RuntimeError]]:
         yield from super().post_process(paths, dry_run=dry_run, **options)
         if dry_run:
             return
@@ -84,7 +92,7 @@ class StaticFiles:
     `make serve` do).
     """
 
-    def __init__(self, application):
+    def __init__(self, application: Application) -> None:
         self.application = application
         self.prefix = settings.STATIC_URL
         self.root = Path(settings.STATIC_ROOT).resolve()
@@ -140,7 +148,7 @@ class StaticFiles:
             packed=packed,
         )
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if not path.startswith(self.prefix):
             return await self.application(scope, receive, send)
@@ -172,7 +180,9 @@ class StaticFiles:
         return name
 
 
-async def respond(send, status: int, headers: list, body: bytes = b"") -> None:
+async def respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

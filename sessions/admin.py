@@ -4,12 +4,19 @@ What people typed in a session (its situation, causes, actions) is not shown
 here: the operator sees what exists and how big it is, not what was said.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict, cast
+
 from django.contrib import admin
 from django.contrib.auth.models import Group as AuthGroup
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise, WithAnnotations
 
 from sessions.models import (
     OPEN_FOR_JOINING,
@@ -17,6 +24,7 @@ from sessions.models import (
     Cause,
     Group,
     Invitation,
+    InvitationQuerySet,
     Membership,
     Participant,
     Session,
@@ -27,21 +35,26 @@ from sessions.models import (
 admin.site.unregister(AuthGroup)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Group]):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
+class GroupSizes(TypedDict):
+    people: int
+    session_count: int
+
+
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(admin.ModelAdmin[Group]):
     list_display = ["name", "public_id", "created_at", "people", "session_count"]
     search_fields = ["name", "public_id", "memberships__user__username"]
     list_filter = ["created_at"]
     readonly_fields = ["public_id"]
     inlines = [MembershipInline]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return (
             super()
             .get_queryset(request)
@@ -52,16 +65,16 @@ class GroupAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("People"), ordering="people")
-    def people(self, group) -> int:
+    def people(self, group: WithAnnotations[Group, GroupSizes]) -> int:
         return group.people
 
     @admin.display(description=_("Sessions"), ordering="session_count")
-    def session_count(self, group) -> int:
+    def session_count(self, group: WithAnnotations[Group, GroupSizes]) -> int:
         return group.session_count
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["user", "group", "role"]
     list_filter = ["role"]
     search_fields = ["user__username", "group__name"]
@@ -69,7 +82,7 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "group"]
 
 
-def _count(model, **extra):
+def _count(model: type[Participant | Cause | Action], **extra: object) -> Coalesce:
     """How many rows of `model` belong to the session: a subquery, so counts do not multiply."""
     rows = (
         model.objects.filter(session=OuterRef("pk"), **extra)
@@ -85,10 +98,12 @@ class OpenFilter(admin.SimpleListFilter):
     title = _("joining")
     parameter_name = "open"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Session]
+    ) -> Sequence[tuple[str, StrOrPromise]]:
         return [("yes", _("open")), ("no", _("closed"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Session]) -> QuerySet[Session]:
         if self.value() == "yes":
             return queryset.filter(OPEN_FOR_JOINING)
         if self.value() == "no":
@@ -96,8 +111,14 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SessionSizes(TypedDict):
+    participants_n: int
+    causes_n: int
+    actions_n: int
+
+
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(admin.ModelAdmin[Session]):
     """Sessions by title, group, state and dates, with their sizes: never what was said."""
 
     list_display = [
@@ -132,7 +153,7 @@ class SessionAdmin(admin.ModelAdmin):
         "action_count",
     )
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
         return (
             super()
             .get_queryset(request)
@@ -143,23 +164,23 @@ class SessionAdmin(admin.ModelAdmin):
             )
         )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sessions are prepared by facilitators, in the app
 
     @admin.display(description=_("open"), boolean=True)
-    def is_open(self, session) -> bool:
+    def is_open(self, session: Session) -> bool:
         return session.is_open
 
     @admin.display(description=_("Participants"), ordering="participants_n")
-    def participant_count(self, session) -> int:
+    def participant_count(self, session: WithAnnotations[Session, SessionSizes]) -> int:
         return session.participants_n
 
     @admin.display(description=_("Causes"), ordering="causes_n")
-    def cause_count(self, session) -> int:
+    def cause_count(self, session: WithAnnotations[Session, SessionSizes]) -> int:
         return session.causes_n
 
     @admin.display(description=_("Actions"), ordering="actions_n")
-    def action_count(self, session) -> int:
+    def action_count(self, session: WithAnnotations[Session, SessionSizes]) -> int:
         return session.actions_n
 
 
@@ -167,12 +188,17 @@ class InvitationStateFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Invitation]
+    ) -> Sequence[tuple[str, StrOrPromise]]:
         return [("open", _("open")), ("used", _("used")), ("withdrawn", _("withdrawn"))]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Invitation]
+    ) -> QuerySet[Invitation]:
         if self.value() == "open":
-            return queryset.open()
+            # The admin lists Invitation.objects, whose queryset knows what is open.
+            return cast(InvitationQuerySet, queryset).open()
         if self.value() == "used":
             return queryset.filter(used_at__isnull=False)
         if self.value() == "withdrawn":
@@ -181,7 +207,7 @@ class InvitationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
     """Invitations and links for a new password: who made them, for what, what became of them.
 
     The links themselves are not shown: they are the group's to hand out.
@@ -215,13 +241,13 @@ class InvitationAdmin(admin.ModelAdmin):
     )
     actions = ["withdraw"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # made from the group's page, where the link can be shown
 
     @admin.display(description=_("state"))
-    def state(self, invitation) -> str:
+    def state(self, invitation: Invitation) -> str:
         return invitation.state
 
     @admin.action(description=_("Withdraw the chosen invitations"))
-    def withdraw(self, request, queryset) -> None:
+    def withdraw(self, request: HttpRequest, queryset: InvitationQuerySet) -> None:
         queryset.open().update(withdrawn_at=timezone.now())

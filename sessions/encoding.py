@@ -7,7 +7,10 @@ request.POST: Django itself refuses such a form with BadRequest, and its own
 again), so the client would see a 500.
 """
 
+from collections.abc import Awaitable, Callable
+
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.translation import gettext_lazy as _
@@ -34,29 +37,33 @@ def charset_of_form(content_type: str) -> str | None:
     return ""
 
 
-def _refused(request) -> bool:
+def _refused(request: HttpRequest) -> bool:
     charset = charset_of_form(request.META.get("CONTENT_TYPE", ""))
     return bool(charset) and charset not in UTF8
 
 
-def _refusal(request):
+def _refusal(request: HttpRequest) -> HttpResponse:
     return render(request, "400.html", {"message": NOT_UTF8}, status=400)
 
 
+type GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+
+
 @sync_and_async_middleware
-def utf8_forms_only(get_response):
+def utf8_forms_only(get_response: GetResponse) -> GetResponse:
     # Both kinds, so that the ASGI server's async views and streams do not
     # go through a thread for this check; only a refusal renders (in one).
     if iscoroutinefunction(get_response):
 
-        async def async_middleware(request):
+        async def async_middleware(request: HttpRequest) -> HttpResponseBase:
             if _refused(request):
                 return await sync_to_async(_refusal)(request)
-            return await get_response(request)
+            response: HttpResponseBase = await get_response(request)
+            return response
 
         return async_middleware
 
-    def middleware(request):
+    def middleware(request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         return _refusal(request) if _refused(request) else get_response(request)
 
     return middleware

@@ -7,6 +7,7 @@ state saying which. Authors' names appear only if the session asked for names.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sessions.models import Action, Cause, Session
@@ -60,7 +61,7 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def cause_rows(session: Session):
+def cause_rows(session: Session) -> Iterator[list[Any]]:
     yield [
         "id",
         "parent id",
@@ -102,7 +103,7 @@ def cause_rows(session: Session):
         ]
 
 
-def action_rows(session: Session):
+def action_rows(session: Session) -> Iterator[list[Any]]:
     yield [
         "id",
         "text",

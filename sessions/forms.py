@@ -1,13 +1,18 @@
 import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sessions import joincodes, text
+from sessions import joincodes, text, tree
 from sessions.models import (
     ACTOR_MAX_LENGTH,
     AGREEMENT_MAX_LENGTH,
@@ -41,7 +46,7 @@ INVISIBLE = _("This has nothing that can be seen, only invisible characters. Ple
 class TypedText(forms.CharField):
     """Text a person typed: normalised once here, then measured."""
 
-    def __init__(self, *, multiline: bool = False, **kwargs):
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
         self.multiline = multiline
         kwargs.setdefault(
             "error_messages",
@@ -55,11 +60,11 @@ class TypedText(forms.CharField):
         kwargs.setdefault("strip", False)
         super().__init__(**kwargs)
 
-    def to_python(self, value):
+    def to_python(self, value: Any | None) -> str | None:
         value = super().to_python(value)
         return text.normalise(value, multiline=self.multiline) if value else value
 
-    def validate(self, value):
+    def validate(self, value: str | None) -> None:
         super().validate(value)
         if value and text.is_damaged(value):
             raise forms.ValidationError(DAMAGED, code="damaged")
@@ -67,7 +72,7 @@ class TypedText(forms.CharField):
             raise forms.ValidationError(INVISIBLE, code="invisible")
 
 
-class GroupForm(forms.ModelForm):
+class GroupForm(forms.ModelForm[Group]):
     name = TypedText(max_length=120, label=_("Group name"), widget=forms.TextInput({"dir": "auto"}))
 
     class Meta:
@@ -75,13 +80,13 @@ class GroupForm(forms.ModelForm):
         fields = ["name"]
 
 
-class SessionChoiceField(forms.ModelChoiceField):
+class SessionChoiceField(forms.ModelChoiceField[Session]):
     """A session of one group, chosen by its public id (never its sequential pk)."""
 
-    def __init__(self, queryset, **kwargs):
+    def __init__(self, queryset: QuerySet[Session], **kwargs: Any) -> None:
         super().__init__(queryset, to_field_name="public_id", **kwargs)
 
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Session) -> str:
         return f"{obj.title} ({obj.created_at:%Y-%m-%d})"
 
 
@@ -98,7 +103,7 @@ ASKED_SETTINGS = [
 ]
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(forms.ModelForm[Session]):
     title = TypedText(max_length=120, label=_("Title"), widget=forms.TextInput({"dir": "auto"}))
     situation = TypedText(
         max_length=1000,
@@ -123,7 +128,7 @@ class SessionForm(forms.ModelForm):
         help_text=_("A follow-up session opens by reviewing that session's plan."),
     )
 
-    def __init__(self, *args, group: Group, **kwargs):
+    def __init__(self, *args: Any, group: Group, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A new session opens with the agreements unless the facilitator says not.
         self.fields["use_agreements"].initial = self.initial.get("use_agreements", True)
@@ -159,7 +164,7 @@ class MemberForm(forms.Form):
     username = forms.CharField(max_length=150, label=_("Username"))
     role = forms.ChoiceField(choices=Membership.Role.choices, label=_("Role"))
 
-    def clean_username(self):
+    def clean_username(self) -> User:
         username = self.cleaned_data["username"].strip()
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
@@ -171,7 +176,7 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices, label=_("Invite as"))
 
 
-class SignupForm(UserCreationForm):
+class SignupForm(UserCreationForm[User]):
     """A username and a password (Django's validators).
 
     An e-mail address, optional, only where the site sends e-mail (for resets).
@@ -186,7 +191,7 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not settings.EMAIL_ENABLED:
             del self.fields["email"]
@@ -228,7 +233,7 @@ class JoinCodeForm(forms.Form):
         ),
     )
 
-    def clean_code(self):
+    def clean_code(self) -> str:
         code = joincodes.normalise(self.cleaned_data["code"])
         if not joincodes.looks_valid(code):
             raise forms.ValidationError(
@@ -241,7 +246,7 @@ class JoinCodeForm(forms.Form):
 class JoinNameForm(forms.Form):
     name = TypedText(max_length=60, required=False, label=_("Your name"))
 
-    def __init__(self, *args, names: str, **kwargs):
+    def __init__(self, *args: Any, names: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if names == Session.Names.REQUIRED:
             self.fields["name"].required = True
@@ -265,7 +270,13 @@ class CauseChoiceForm(forms.Form):
 
     target = forms.TypedChoiceField(coerce=int, empty_value=None)
 
-    def __init__(self, *args, choices, allow_situation: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        choices: Sequence[tree.Node],
+        allow_situation: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         options: list[tuple[object, object]] = [
             (node.pk, f"{'— ' * node.depth}{node.cause.text}") for node in choices
@@ -343,7 +354,7 @@ class IdListField(forms.Field):
         "invalid": _("Choose the causes from the list."),
     }
 
-    def to_python(self, value):
+    def to_python(self, value: Any | None) -> list[int]:
         if value in self.empty_values:
             return []
         if not isinstance(value, list | tuple) or len(value) > 100:
@@ -396,15 +407,15 @@ class AgreeForm(forms.Form):
         error_messages={"invalid": _("Write the date like 2026-12-31.")},
     )
 
-    def __init__(self, *args, current_due=None, **kwargs):
+    def __init__(self, *args: Any, current_due: date | None = None, **kwargs: Any) -> None:
         """`current_due`: the action's date so far, which may stay even once it has passed."""
         super().__init__(*args, **kwargs)
         self.current_due = current_due
         if current_due is None or current_due >= timezone.localdate():
             self.fields["due"].widget.attrs["min"] = timezone.localdate().isoformat()
 
-    def clean_due(self):
-        due = self.cleaned_data["due"]
+    def clean_due(self) -> date | None:
+        due: date | None = self.cleaned_data["due"]
         if due is not None and not 2000 <= due.year <= 2100:
             raise forms.ValidationError(_("Choose a date between 2000 and 2100."))
         # A day gone by (in the app's time zone) would make the action overdue
@@ -420,7 +431,7 @@ class ActionChoiceForm(forms.Form):
 
     target = forms.TypedChoiceField(coerce=int, empty_value=None, label=_("Merge into"))
 
-    def __init__(self, *args, choices, **kwargs):
+    def __init__(self, *args: Any, choices: Sequence[Action], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         target = self.fields["target"]
         assert isinstance(target, forms.TypedChoiceField)
@@ -465,7 +476,7 @@ class CopySessionForm(forms.Form):
     )
     title = TypedText(max_length=120, label=_("Title"), widget=forms.TextInput({"dir": "auto"}))
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         group = self.fields["group"]
         assert isinstance(group, forms.ModelChoiceField)
@@ -518,7 +529,7 @@ SAFE_SCHEMES = {"http", "https", "tel"}
 UNSAFE_SCHEMES = {"javascript", "vbscript", "data", "file", "blob"}
 
 
-class SupportContactForm(forms.ModelForm):
+class SupportContactForm(forms.ModelForm[SupportContact]):
     name = TypedText(
         max_length=CONTACT_NAME_MAX_LENGTH,
         label=_("Name (for example a local helpline)"),
@@ -541,7 +552,7 @@ class SupportContactForm(forms.ModelForm):
         fields = ["name", "reach", "hours"]
 
     def clean_reach(self) -> str:
-        reach = self.cleaned_data["reach"]
+        reach: str = self.cleaned_data["reach"]
         scheme = SCHEME.match(reach)
         name = scheme.group(1).lower() if scheme else ""
         # "Phone: 0800 123" is text; "javascript:…" and "mailto:x" are links we refuse.

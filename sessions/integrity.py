@@ -9,7 +9,9 @@ alter it, which drops its triggers: so the SQLite triggers are dropped before
 every `migrate` and made again after it.
 """
 
+from django.apps import AppConfig
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.signals import post_migrate, pre_migrate
 
 CAUSE = "facilitation_cause"
@@ -63,12 +65,12 @@ LINKS = [
 ]
 
 
-def _sqlite(using: str):
+def _sqlite(using: str) -> BaseDatabaseWrapper | None:
     connection = connections[using]
     return connection if connection.vendor == "sqlite" else None
 
 
-def drop_triggers(using: str = "default", **kwargs) -> None:
+def drop_triggers(using: str = "default", **kwargs: object) -> None:
     if (connection := _sqlite(using)) is None:
         return
     with connection.cursor() as cursor:
@@ -77,7 +79,7 @@ def drop_triggers(using: str = "default", **kwargs) -> None:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}_update")
 
 
-def create_triggers(using: str = "default", **kwargs) -> None:
+def create_triggers(using: str = "default", **kwargs: object) -> None:
     if (connection := _sqlite(using)) is None:
         return
     tables = set(connection.introspection.table_names())
@@ -99,6 +101,6 @@ def create_triggers(using: str = "default", **kwargs) -> None:
             )
 
 
-def connect(app_config) -> None:
+def connect(app_config: AppConfig) -> None:
     pre_migrate.connect(drop_triggers, sender=app_config, dispatch_uid="butwhy_drop_triggers")
     post_migrate.connect(create_triggers, sender=app_config, dispatch_uid="butwhy_make_triggers")

@@ -22,10 +22,12 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from butwhy.database import release_connections
 
@@ -286,7 +288,7 @@ class Body:
 PG_CHANNEL = "butwhy_live"
 
 
-def _listener_params() -> dict:
+def _listener_params() -> dict[str, Any]:
     db = connections["default"].settings_dict
     params = {
         "dbname": db["NAME"],
@@ -298,7 +300,7 @@ def _listener_params() -> dict:
     return {key: value for key, value in params.items() if value}
 
 
-def notify(connection, session_pk: int, seq: int) -> None:
+def notify(connection: BaseDatabaseWrapper, session_pk: int, seq: int) -> None:
     """Tell every server process, once this transaction commits (PostgreSQL only).
 
     NOTIFY is delivered on commit and in commit order, and not at all on rollback.

@@ -12,20 +12,24 @@ import dataclasses
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Self, TypedDict, cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.functional import lazy
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from sessions import joincodes, live, wordfilter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def new_public_id() -> str:
@@ -74,7 +78,7 @@ def default_agreements() -> list[str]:
 class Refused(Exception):
     """A request that cannot be done, with a message for the person who asked."""
 
-    def __init__(self, message, status: int = 400):  # message: str, or lazily translated
+    def __init__(self, message: str | Promise, status: int = 400):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -102,7 +106,7 @@ class Group(models.Model):
         """The group's own agreements, or the default list in the active language."""
         return self.agreements.splitlines() or default_agreements()
 
-    def role_of(self, user) -> str | None:
+    def role_of(self, user: User | AnonymousUser) -> str | None:
         """The user's role in this group, or None. Runs a query."""
         if not user.is_authenticated:
             return None
@@ -141,7 +145,7 @@ def new_invitation_selector() -> str:
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
-    def open(self):
+    def open(self) -> Self:
         return self.filter(used_at=None, withdrawn_at=None, expires_at__gt=timezone.now())
 
 
@@ -216,17 +220,17 @@ class Invitation(models.Model):
             return f"New password for {self.user} ({self.group})"
         return f"{self.role} invitation to {self.group}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.expires_at is None:
             self.expires_at = self.created_at + timedelta(days=INVITATION_DAYS)
         super().save(*args, **kwargs)
 
     @classmethod
-    def invite(cls, group: Group, role: str, by) -> Invitation:
+    def invite(cls, group: Group, role: str, by: User) -> Invitation:
         return cls.objects.create(group=group, kind=cls.Kind.JOIN, role=role, created_by=by)
 
     @classmethod
-    def reset_password(cls, group: Group, user, by) -> Invitation:
+    def reset_password(cls, group: Group, user: User, by: User) -> Invitation:
         """A new-password link for `user`; their earlier open ones are withdrawn."""
         with transaction.atomic():
             cls.objects.open().filter(kind=cls.Kind.RESET, user=user).update(
@@ -266,7 +270,7 @@ class Invitation(models.Model):
         Invitation.objects.filter(pk=self.pk, used_at=None).update(withdrawn_at=timezone.now())
         self.refresh_from_db(fields=["withdrawn_at", "used_at"])
 
-    def claim(self, user) -> None:
+    def claim(self, user: User) -> None:
         """Use this invitation up for `user`, or raise Refused if it no longer can be.
 
         One conditional UPDATE: of two people opening the same link at once,
@@ -280,7 +284,7 @@ class Invitation(models.Model):
             raise Refused(_("This link has just been used or withdrawn."), status=410)
         self.used_at, self.used_by = now, user
 
-    def join(self, user) -> Membership:
+    def join(self, user: User) -> Membership:
         """Put `user` in the group with the invitation's role, and use it up.
 
         Someone already in the group is raised to facilitator by a facilitator
@@ -301,27 +305,30 @@ class Invitation(models.Model):
 OPEN_FOR_JOINING = Q(join_code__isnull=False, joining_closed=False)
 
 
+class Role(TypedDict):
+    """What SessionQuerySet.annotate_role adds to each session."""
+
+    role: str
+
+
 class SessionQuerySet(models.QuerySet["Session"]):
-    def open(self):
+    def open(self) -> Self:
         """Sessions open for joining now."""
         return self.filter(OPEN_FOR_JOINING)
 
-    def running(self):
+    def running(self) -> Self:
         """Sessions opened and not ended: their phones take part, joining open or not."""
         return self.filter(join_code__isnull=False)
 
-    def for_member(self, user):
+    def for_member(self, user: User) -> Self:
         return self.filter(group__memberships__user=user)
 
-    def annotate_role(self, user):
+    def annotate_role(self, user: User) -> models.QuerySet[WithAnnotations[Session, Role]]:
         """Add `role`: the user's role in the session's group (filter by membership first)."""
-        return self.annotate(
-            role=models.Subquery(
-                Membership.objects.filter(group=models.OuterRef("group"), user=user).values("role")[
-                    :1
-                ]
-            )
-        )
+        roles = Membership.objects.filter(group=models.OuterRef("group"), user=user)
+        annotated = self.annotate(role=models.Subquery(roles.values("role")[:1]))
+        # The stubs' plugin types a subquery's value as Any; it is the role's text.
+        return cast("models.QuerySet[WithAnnotations[Session, Role]]", annotated)
 
 
 class Session(models.Model):
@@ -1560,7 +1567,7 @@ def moderate(
         fresh = model.objects.get(pk=item.pk)
         if fresh.session_id != session.pk:
             raise Refused(_("That belongs to another session."), status=404)
-        before: dict[str, list] = {model.UNDO_KEY: [snapshot(fresh)]}
+        before: dict[str, list[dict[str, Any]]] = {model.UNDO_KEY: [snapshot(fresh)]}
         focus_before = session.focus_id
         changed = change(fresh, session) or Changed()
         for other in changed.items:
@@ -1604,7 +1611,7 @@ class Vote(models.Model):
 
 
 class ActionQuerySet(models.QuerySet["Action"]):
-    def with_causes(self):
+    def with_causes(self) -> Self:
         """Prefetch each action's links with their causes (`cause_ids`, `addressed`)."""
         return self.prefetch_related(
             models.Prefetch(
@@ -1736,7 +1743,7 @@ class Action(Contribution):
             self.state = fresh.state
             return session.record(Event.Kind.ACTION_WITHDRAW, action=self.pk)
 
-    def agree(self, *, owner: str, owner_outside: bool, first_step: str, due) -> Event:
+    def agree(self, *, owner: str, owner_outside: bool, first_step: str, due: date | None) -> Event:
         """Put the action in the plan (at the end, if new there): who, first step, when."""
         with transaction.atomic():
             session = self.session.lock()

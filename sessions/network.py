@@ -4,6 +4,7 @@ import ipaddress
 import socket
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
 def lan_address() -> str | None:
@@ -15,7 +16,7 @@ def lan_address() -> str | None:
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.connect(("192.0.2.1", 9))
-            address = probe.getsockname()[0]
+            address: str = probe.getsockname()[0]
     except OSError:
         return None
     if ipaddress.ip_address(address).is_loopback:
@@ -23,7 +24,7 @@ def lan_address() -> str | None:
     return address
 
 
-def public_base_url(request) -> str:
+def public_base_url(request: HttpRequest) -> str:
     """Where phones go: PUBLIC_URL, or an address that is really this server's.
 
     Never the Host header as sent: ALLOWED_HOSTS is "*" by default (so that

@@ -16,10 +16,11 @@ import posixpath
 import ssl
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
@@ -116,7 +117,7 @@ class PlanAction:
     addresses: list[Item] = field(default_factory=list)
 
 
-def summary(session: Session) -> dict:
+def summary(session: Session) -> dict[str, Any]:
     """Everything the summary shows, read at once: seven queries, whatever the size.
 
     Only what is on the board prints: hidden, rejected, pending, merged and
@@ -176,7 +177,7 @@ def summary(session: Session) -> dict:
     }
 
 
-def take_home(session: Session) -> dict:
+def take_home(session: Session) -> dict[str, Any]:
     """What a phone keeps once the session has ended: what the projector
     showed (the situation, the tree, what matters most, the plan, the
     closing round) and the group's support contacts. No names of people,
@@ -220,7 +221,7 @@ def filename(session: Session, extension: str, what: str = "") -> str:
     return f"{title}-{day}{'-' + what if what else ''}.{extension}"
 
 
-def render_html(context: dict, paper: str) -> str:
+def render_html(context: dict[str, Any], paper: str) -> str:
     """The summary page, in the session's language. Reads nothing from the database."""
     with translation.override(context["session"].language):
         drawn = context["diagram"]()
@@ -263,7 +264,7 @@ def drawing_css(drawn: diagram.Diagram, paper: str) -> str:
     return "\n".join(rules)
 
 
-def render(context: dict, paper: str) -> bytes:
+def render(context: dict[str, Any], paper: str) -> bytes:
     """The PDF of `summary(session)` on A4 or Letter paper.
 
     About a second of CPU for a few pages: call it off the event loop, in the
@@ -282,13 +283,13 @@ class Printer:
     and the view answers "being prepared, try again in a moment".
     """
 
-    def __init__(self, workers: int, waiting: int):
+    def __init__(self, workers: int, waiting: int) -> None:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pdf")
         self.capacity = workers + waiting
         self.taken = 0  # jobs accepted and not done: rendering or waiting
         self.lock = threading.Lock()
 
-    async def run(self, function: Callable[..., bytes], *args) -> bytes | None:
+    async def run(self, function: Callable[..., bytes], *args: object) -> bytes | None:
         """`function(*args)` in a printer thread, or None if the queue is full."""
         with self.lock:
             if self.taken >= self.capacity:
@@ -300,7 +301,7 @@ class Printer:
         job.add_done_callback(self.done)
         return await asyncio.wrap_future(job)
 
-    def done(self, _job) -> None:
+    def done(self, _job: Future[bytes]) -> None:
         with self.lock:
             self.taken -= 1
 
@@ -310,7 +311,8 @@ printer = Printer(settings.PDF_WORKERS, settings.PDF_QUEUE)
 
 def write_pdf(html: str) -> bytes:
     """WeasyPrint, reading nothing but our static files."""
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf()
+    pdf: bytes = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf()
+    return pdf
 
 
 class NotOurs(ValueError):
@@ -344,7 +346,8 @@ def static_file(url: str) -> Path:
     return Path(found)
 
 
-class StaticFilesFetcher(URLFetcher):
+# WeasyPrint ships no types, so to mypy URLFetcher is Any.
+class StaticFilesFetcher(URLFetcher):  # type: ignore[misc]
     """Serves WeasyPrint our own static files, from disk, and nothing else.
 
     Every other address (file:, http:, data:, another host, a path that climbs
@@ -361,7 +364,7 @@ class StaticFilesFetcher(URLFetcher):
             allow_redirects=False,
         )
 
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         path = static_file(url)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if content_type.startswith("text/"):

@@ -5,8 +5,9 @@ look but not act get 403 (PermissionDenied).
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
+from sessions.http import AuthenticatedHttpRequest
 from sessions.models import Group, Membership, Participant, Session
 
 PARTICIPANT_COOKIE = "butwhy_p_{}"
@@ -15,7 +16,7 @@ PARTICIPANT_COOKIE = "butwhy_p_{}"
 PARTICIPANT_COOKIE_AGE = 12 * 60 * 60
 
 
-def group_for_member(request, public_id: str) -> tuple[Group, str]:
+def group_for_member(request: AuthenticatedHttpRequest, public_id: str) -> tuple[Group, str]:
     membership = (
         Membership.objects.select_related("group")
         .filter(group__public_id=public_id, user=request.user)
@@ -26,14 +27,14 @@ def group_for_member(request, public_id: str) -> tuple[Group, str]:
     return membership.group, membership.role
 
 
-def group_for_facilitator(request, public_id: str) -> Group:
+def group_for_facilitator(request: AuthenticatedHttpRequest, public_id: str) -> Group:
     group, role = group_for_member(request, public_id)
     if role != Membership.Role.FACILITATOR:
         raise PermissionDenied("Only the group's facilitators can do this.")
     return group
 
 
-def session_for_member(request, public_id: str) -> tuple[Session, str]:
+def session_for_member(request: AuthenticatedHttpRequest, public_id: str) -> tuple[Session, str]:
     """The session and the user's role in its group; 404 for everyone else."""
     session = (
         Session.objects.select_related("group", "focus", "follows")
@@ -46,19 +47,19 @@ def session_for_member(request, public_id: str) -> tuple[Session, str]:
     return session, session.role
 
 
-def session_for_facilitator(request, public_id: str) -> Session:
+def session_for_facilitator(request: AuthenticatedHttpRequest, public_id: str) -> Session:
     session, role = session_for_member(request, public_id)
     if role != Membership.Role.FACILITATOR:
         raise PermissionDenied("Only the group's facilitators can do this.")
     return session
 
 
-def _participant_key(request, public_id: str) -> str | None:
+def _participant_key(request: HttpRequest, public_id: str) -> str | None:
     name = PARTICIPANT_COOKIE.format(public_id)
     return request.get_signed_cookie(name, default=None, max_age=PARTICIPANT_COOKIE_AGE) or None
 
 
-def participant_for(request, session: Session) -> Participant | None:
+def participant_for(request: HttpRequest, session: Session) -> Participant | None:
     """The participant this browser joined `session` as, if any."""
     key = _participant_key(request, session.public_id)
     if key is None:
@@ -66,7 +67,7 @@ def participant_for(request, session: Session) -> Participant | None:
     return Participant.objects.filter(session=session, key=key).first()
 
 
-def joined_session_pk(request, public_id: str) -> int | None:
+def joined_session_pk(request: HttpRequest, public_id: str) -> int | None:
     """The pk of session `public_id` if this browser joined it, else None.
 
     One small query: a phone's stream asks this on every reconnect.

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from sessions.models import RateCount
@@ -102,14 +103,15 @@ def _count(key: str, ends: int) -> int:
             f"RETURNING {quote('count')}",
             [key, ends],
         )
-        return cursor.fetchone()[0]
+        count: int = cursor.fetchone()[0]
+        return count
 
 
-def client_address(request) -> str:
+def client_address(request: HttpRequest) -> str:
     """The client's address: X-Forwarded-For only when the request came from a trusted proxy."""
-    address = request.META.get("REMOTE_ADDR", "")
+    address: str = request.META.get("REMOTE_ADDR", "")
     if address in settings.TRUSTED_PROXIES:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
         # The last address a trusted proxy appended is the one it saw.
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         while hops and hops[-1] in settings.TRUSTED_PROXIES:

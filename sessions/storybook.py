@@ -152,7 +152,7 @@ def find(key: str, language: str) -> Story | None:
     return stories.get(language, {}).get(key) or stories.get(settings.LANGUAGE_CODE, {}).get(key)
 
 
-def check_stories(app_configs, **kwargs) -> list[checks.CheckMessage]:
+def check_stories(app_configs: object, **kwargs: object) -> list[checks.CheckMessage]:
     """Each story file that was left out, and each story missing in a language."""
     stories, problems = library()
     found: list[checks.CheckMessage] = [

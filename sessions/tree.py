@@ -8,7 +8,7 @@ never grows with the tree.
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessions.models import Cause, Session
+from sessions.models import Action, Cause, Session
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Node:
     # On a phone's own page: the dots that participant put on it.
     mine: int = 0
     # On the projector in the "act" phase: the actions proposed for it.
-    actions: list = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
     @property
     def pk(self) -> int:

@@ -7,6 +7,8 @@ its migrations rebuild tables and lose their triggers.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 CAUSE = "facilitation_cause"
 SESSION = "facilitation_session"
@@ -19,7 +21,7 @@ LINKS = [
 ]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for name, table, (session_column, cause_column) in LINKS:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(
@@ -29,7 +31,7 @@ def forwards(apps, schema_editor):
             )
 
 
-def backwards(apps, schema_editor):
+def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for name, table, _columns in LINKS:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")

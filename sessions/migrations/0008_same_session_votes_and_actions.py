@@ -5,6 +5,8 @@ every migrate (sessions/integrity.py). The list is frozen here, as history.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 CAUSE = "facilitation_cause"
 SESSION = "facilitation_session"
@@ -24,7 +26,7 @@ LINKS = [
 ]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, table, (scope, link), target, target_scope in LINKS:
@@ -34,7 +36,7 @@ def forwards(apps, schema_editor):
         )
 
 
-def backwards(apps, schema_editor):
+def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, table, *_rest in LINKS:

@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 from django.utils import timezone
 
 
-def end_closed_sessions(apps, schema_editor):
+def end_closed_sessions(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """Closing used to end a session: those closed after opening have ended."""
     Session = apps.get_model("facilitation", "Session")
     Event = apps.get_model("facilitation", "Event")

@@ -8,7 +8,7 @@ register = template.Library()
 
 
 @register.filter
-def direction(text) -> str:
+def direction(text: object) -> str:
     """ "ltr" or "rtl", found as dir="auto" finds it: from the first strong letter.
 
     WeasyPrint does not implement dir="auto", so the printed summary states the

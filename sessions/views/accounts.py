@@ -8,15 +8,19 @@ new password the same way, for a member of their group.
 """
 
 from datetime import timedelta
+from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import User
 from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.forms import ChoiceField
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +33,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sessions import network, ratelimits
 from sessions.forms import InvitationForm, SignupForm
-from sessions.models import Invitation, Membership, Refused
+from sessions.http import AuthenticatedHttpRequest
+from sessions.models import Group, Invitation, Membership, Refused
 from sessions.permissions import group_for_facilitator, group_for_member
 from sessions.views.organizing import group_page
 
@@ -51,7 +56,7 @@ NOT_HERE = gettext_lazy(
 # The group's invitations
 
 
-def _listed(group, role, user):
+def _listed(group: Group, role: str, user: User) -> list[Invitation]:
     """The invitations this member may see: a facilitator all, an organizer their own."""
     invitations = group.invitations.select_related("created_by", "used_by", "user").filter(
         created_at__gte=timezone.now() - timedelta(days=LISTED_DAYS)
@@ -70,11 +75,18 @@ def _qr_svg(link: str) -> str:
     return mark_safe(svg)
 
 
-def _invitations_page(request, group, role, *, form=None, status=200):
+def _invitations_page(
+    request: AuthenticatedHttpRequest,
+    group: Group,
+    role: str,
+    *,
+    form: InvitationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     base = network.public_base_url(request)
     rows = []
     for invitation in _listed(group, role, request.user):
-        row = {"invitation": invitation, "state": invitation.state}
+        row: dict[str, Any] = {"invitation": invitation, "state": invitation.state}
         if row["state"] == "open":
             row["link"] = base + reverse(
                 "invitation", args=[invitation.selector, invitation.verifier]
@@ -84,21 +96,23 @@ def _invitations_page(request, group, role, *, form=None, status=200):
     if form is None:
         form = InvitationForm(initial={"role": Membership.Role.ORGANIZER})
     if role != FACILITATOR:
-        form.fields["role"].choices = [(Membership.Role.ORGANIZER, Membership.Role.ORGANIZER.label)]
+        choice = form.fields["role"]
+        assert isinstance(choice, ChoiceField)
+        choice.choices = [(Membership.Role.ORGANIZER, Membership.Role.ORGANIZER.label)]
     context = {"group": group, "role": role, "rows": rows, "form": form, "days": LISTED_DAYS}
     return render(request, "sessions/invitations.html", context, status=status)
 
 
 @never_cache
 @login_required
-def invitations(request, group_id):
+def invitations(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     group, role = group_for_member(request, group_id)
     return _invitations_page(request, group, role)
 
 
 @require_POST
 @login_required
-def invitation_create(request, group_id):
+def invitation_create(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     """Facilitators invite either role; organizers invite organizers only."""
     group, role = group_for_member(request, group_id)
     form = InvitationForm(request.POST)
@@ -112,7 +126,9 @@ def invitation_create(request, group_id):
 
 @require_POST
 @login_required
-def invitation_withdraw(request, group_id, invitation_id):
+def invitation_withdraw(
+    request: AuthenticatedHttpRequest, group_id: str, invitation_id: int
+) -> HttpResponse:
     group, role = group_for_member(request, group_id)
     invitation = get_object_or_404(Invitation, pk=invitation_id, group=group)
     own = invitation.created_by_id == request.user.pk and invitation.kind == Invitation.Kind.JOIN
@@ -124,7 +140,9 @@ def invitation_withdraw(request, group_id, invitation_id):
 
 @require_POST
 @login_required
-def password_link(request, group_id, membership_id):
+def password_link(
+    request: AuthenticatedHttpRequest, group_id: str, membership_id: int
+) -> HttpResponse:
     """A link for a new password, for a member of the group, made as an invitation is.
 
     Refused for oneself, for the site's staff, and for someone who is also in
@@ -147,7 +165,7 @@ def password_link(request, group_id, membership_id):
 # Opening a link
 
 
-def _unusable(request, invitation, *, status: int):
+def _unusable(request: HttpRequest, invitation: Invitation | None, *, status: int) -> HttpResponse:
     context = {"invitation": invitation, "state": invitation.state if invitation else ""}
     return render(request, "sessions/invitation_unusable.html", context, status=status)
 
@@ -155,7 +173,7 @@ def _unusable(request, invitation, *, status: int):
 @never_cache
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
-def invitation(request, selector, verifier):
+def invitation(request: HttpRequest, selector: str, verifier: str) -> HttpResponse:
     """Open an invitation or a link for a new password.
 
     A link that is not whole or was never made is a 404; a used, withdrawn or
@@ -169,18 +187,18 @@ def invitation(request, selector, verifier):
     if found.kind == Invitation.Kind.RESET:
         return _new_password(request, found)
     if request.user.is_authenticated:
-        return _join_as_member(request, found)
+        return _join_as_member(request, found, request.user)
     return _sign_up(request, found)
 
 
-def _join_as_member(request, invitation):
-    current = invitation.group.role_of(request.user)
+def _join_as_member(request: HttpRequest, invitation: Invitation, user: User) -> HttpResponse:
+    current = invitation.group.role_of(user)
     already = current in {FACILITATOR, invitation.role}
     if request.method == "POST":
         if already:
             return redirect("group", invitation.group.public_id)
         try:
-            invitation.join(request.user)
+            invitation.join(user)
         except Refused as refusal:
             invitation.refresh_from_db()
             return _unusable(request, invitation, status=refusal.status)
@@ -189,7 +207,7 @@ def _join_as_member(request, invitation):
     return render(request, "sessions/invitation.html", context)
 
 
-def _save_new_user(form):
+def _save_new_user(form: SignupForm) -> User | None:
     """The form's user, saved; None (with the form's error) if the username was taken meanwhile."""
     try:
         with transaction.atomic():
@@ -199,7 +217,7 @@ def _save_new_user(form):
         return None
 
 
-def _sign_up(request, invitation):
+def _sign_up(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -218,8 +236,9 @@ def _sign_up(request, invitation):
     return render(request, "sessions/invitation.html", context, status=status)
 
 
-def _new_password(request, invitation):
+def _new_password(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     member = invitation.user
+    assert member is not None  # a RESET invitation always names its member (a constraint)
     form = SetPasswordForm(member, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,7 +261,7 @@ def _new_password(request, invitation):
 @never_cache
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
-def signup(request):
+def signup(request: HttpRequest) -> HttpResponse:
     """Anyone makes an account (SIGNUP=open); then the dashboard offers a new group."""
     if settings.SIGNUP != "open":
         return render(request, "registration/signup_closed.html", status=404)
@@ -261,7 +280,7 @@ def signup(request):
 
 
 @never_cache
-def password_reset(request):
+def password_reset(request: HttpRequest) -> HttpResponseBase:
     """Django's reset by e-mail where the deployer configured e-mail; elsewhere, what to do instead.
 
     The link in the e-mail starts with the address phones are given

@@ -1,14 +1,16 @@
 """The facilitator's console: open and close, moderate, ask "But why?"."""
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -33,6 +35,7 @@ from sessions.forms import (
     TimerForm,
     VotingForm,
 )
+from sessions.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from sessions.models import Action, Cause, ClosingLine, Event, Refused, Session
 from sessions.permissions import session_for_facilitator
 
@@ -114,7 +117,7 @@ def _short(text: str) -> str:
     return Truncator(text).chars(60)
 
 
-def notice_for(session: Session, event: Event | None) -> dict | None:
+def notice_for(session: Session, event: Event | None) -> dict[str, Any] | None:
     """What a moderation action's notice says, and which event its Undo takes back.
 
     A query or two: only in the answer to the facilitator's own action.
@@ -157,7 +160,7 @@ def notice_for(session: Session, event: Event | None) -> dict | None:
     }
 
 
-def console_context(session: Session) -> dict:
+def console_context(session: Session) -> dict[str, Any]:
     """Everything the console's live regions show.
 
     Four queries in the "why?" phase, whatever the tree; each later phase adds
@@ -226,12 +229,12 @@ def render_console(session_pk: int, language: str = "") -> tuple[int, str]:
 
 
 def _console(
-    request,
+    request: HtmxHttpRequest,
     session: Session,
     *,
-    error: str = "",
-    add_form=None,
-    action_form=None,
+    error: str | Promise = "",
+    add_form: CauseForm | None = None,
+    action_form: ActionForm | None = None,
     refresh: tuple[str, ...] = (),
     status: int = 200,
     notice: Event | None = None,
@@ -254,7 +257,7 @@ def _console(
 
 
 def _respond(
-    request,
+    request: HtmxHttpRequest,
     session: Session,
     action: Callable[[], object],
     refresh: tuple[str, ...] = (),
@@ -268,7 +271,9 @@ def _respond(
     return _done(request, session, done, refresh)
 
 
-def _done(request, session: Session, done: object, refresh: tuple[str, ...] = ()) -> HttpResponse:
+def _done(
+    request: HtmxHttpRequest, session: Session, done: object, refresh: tuple[str, ...] = ()
+) -> HttpResponse:
     """After a console action: the console with the notice of `done` (htmx), else
     a redirect to it."""
     if request.htmx:
@@ -283,27 +288,27 @@ def _cause(session: Session, cause_id: int) -> Cause:
 
 @never_cache
 @login_required
-def console(request, session_id):
+def console(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     return _console(request, session_for_facilitator(request, session_id))
 
 
 @require_POST
 @login_required
-def open_session(request, session_id):
+def open_session(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, session.open_for_joining)
 
 
 @require_POST
 @login_required
-def close_session(request, session_id):
+def close_session(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, session.close_for_joining)
 
 
 @require_POST
 @login_required
-def pause(request, session_id):
+def pause(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Pause the room: every screen shows a calm message; phones keep what is typed."""
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.pause(True))
@@ -311,14 +316,14 @@ def pause(request, session_id):
 
 @require_POST
 @login_required
-def resume(request, session_id):
+def resume(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.pause(False))
 
 
 @require_POST
 @login_required
-def start_questions(request, session_id):
+def start_questions(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """From the agreements on the projector to the first question."""
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.show_agreements(False))
@@ -326,21 +331,21 @@ def start_questions(request, session_id):
 
 @require_POST
 @login_required
-def show_agreements(request, session_id):
+def show_agreements(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.show_agreements(True))
 
 
 @require_POST
 @login_required
-def end_session(request, session_id):
+def end_session(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, session.end)
 
 
 @require_POST
 @login_required
-def set_moderation(request, session_id):
+def set_moderation(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     form = ModerationForm(request.POST)
     if not form.is_valid():
@@ -356,7 +361,7 @@ def set_moderation(request, session_id):
 
 @require_POST
 @login_required
-def add_cause(request, session_id):
+def add_cause(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """The facilitator writes down an answer for someone without a phone."""
     session = session_for_facilitator(request, session_id)
     form = CauseForm(request.POST)
@@ -373,7 +378,7 @@ def add_cause(request, session_id):
 
 @require_POST
 @login_required
-def focus(request, session_id, cause_id):
+def focus(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     return _respond(request, session, lambda: session.ask_why(cause))
@@ -381,14 +386,14 @@ def focus(request, session_id, cause_id):
 
 @require_POST
 @login_required
-def focus_situation(request, session_id):
+def focus_situation(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.ask_why(None))
 
 
 @require_POST
 @login_required
-def why_else(request, session_id):
+def why_else(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Ask for other reasons beside the current question's answers."""
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, session.ask_why_else)
@@ -400,49 +405,49 @@ def _line(session: Session, line_id: int) -> ClosingLine:
 
 @require_POST
 @login_required
-def approve_line(request, session_id, line_id):
+def approve_line(request: AuthenticatedHttpRequest, session_id: str, line_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _line(session, line_id).approve)
 
 
 @require_POST
 @login_required
-def reject_line(request, session_id, line_id):
+def reject_line(request: AuthenticatedHttpRequest, session_id: str, line_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _line(session, line_id).reject)
 
 
 @require_POST
 @login_required
-def hide_line(request, session_id, line_id):
+def hide_line(request: AuthenticatedHttpRequest, session_id: str, line_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _line(session, line_id).hide)
 
 
 @require_POST
 @login_required
-def unhide_line(request, session_id, line_id):
+def unhide_line(request: AuthenticatedHttpRequest, session_id: str, line_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _line(session, line_id).unhide)
 
 
 @require_POST
 @login_required
-def approve(request, session_id, cause_id):
+def approve(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _cause(session, cause_id).approve)
 
 
 @require_POST
 @login_required
-def reject(request, session_id, cause_id):
+def reject(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _cause(session, cause_id).reject)
 
 
 @require_POST
 @login_required
-def edit_approve(request, session_id, cause_id):
+def edit_approve(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     """A held answer, reworded (a name taken out) and approved in one undoable step."""
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
@@ -467,21 +472,21 @@ def edit_approve(request, session_id, cause_id):
 
 @require_POST
 @login_required
-def hide(request, session_id, cause_id):
+def hide(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _cause(session, cause_id).hide)
 
 
 @require_POST
 @login_required
-def unhide(request, session_id, cause_id):
+def unhide(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, _cause(session, cause_id).unhide)
 
 
 @never_cache
 @login_required
-def delete_session(request, session_id):
+def delete_session(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Delete the session and everything in it: causes, participants, events."""
     session = session_for_facilitator(request, session_id)
     if request.method == "POST":
@@ -493,7 +498,7 @@ def delete_session(request, session_id):
 
 @require_POST
 @login_required
-def undo(request, session_id):
+def undo(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Undo the latest change; with `event` (a notice's Undo), only if that is still it."""
     session = session_for_facilitator(request, session_id)
     seq = request.POST.get("event", "")
@@ -505,7 +510,15 @@ def undo(request, session_id):
 # place (htmx), which is also a page of its own without JavaScript.
 
 
-def _cause_page(request, session, cause, *, forms=None, error="", status=200):
+def _cause_page(
+    request: HtmxHttpRequest,
+    session: Session,
+    cause: Cause,
+    *,
+    forms: dict[str, Form] | None = None,
+    error: str | Promise = "",
+    status: int = 200,
+) -> HttpResponse:
     built = tree.load(session)
     others = [n for n in built.flat if n.pk != cause.pk]
     below = _descendants(built, cause.pk)
@@ -547,45 +560,44 @@ def _descendants(built: tree.Tree, pk: int) -> set[int]:
 @never_cache
 @vary_on_headers("HX-Request")
 @login_required
-def cause_detail(request, session_id, cause_id):
+def cause_detail(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _cause_page(request, session, _cause(session, cause_id))
 
 
-def _cause_action(request, session, cause, form_name, form, action) -> HttpResponse:
-    """Validate `form` and run `action`; then the console (htmx: its regions and a
-    notice), or the panel again with the form and why it was refused."""
-    page = functools.partial(_cause_page, request, session, cause)
-    if not request.htmx:
-        return _form_action(session, page, form_name, form, action)
+def _cause_form(
+    request: HtmxHttpRequest,
+    session: Session,
+    cause: Cause,
+    name: str,
+    form: Form,
+    change: Callable[[dict[str, Any]], Event],
+) -> HttpResponse:
+    """Validate `form` and run `change` with its data, then back to the console
+    (htmx: its regions and a notice); otherwise the panel again with the form and why."""
     if not form.is_valid():
-        return page(forms={form_name: form}, status=400)
+        return _cause_page(request, session, cause, forms={name: form}, status=400)
     try:
-        event = action(form.cleaned_data)
+        event = change(form.cleaned_data)
     except Refused as refusal:
-        return page(forms={form_name: form}, error=refusal.message, status=refusal.status)
-    return _console(request, session, notice=event)
-
-
-def _form_action(session, page, form_name, form, change) -> HttpResponse:
-    """Validate `form` and run `change` with its data, then back to the console;
-    otherwise `page` again (the cause's or the action's) with the form and why."""
-    if not form.is_valid():
-        return page(forms={form_name: form}, status=400)
-    try:
-        change(form.cleaned_data)
-    except Refused as refusal:
-        return page(forms={form_name: form}, error=refusal.message, status=refusal.status)
-    return redirect("console", session.public_id)
+        return _cause_page(
+            request,
+            session,
+            cause,
+            forms={name: form},
+            error=refusal.message,
+            status=refusal.status,
+        )
+    return _done(request, session, event)
 
 
 @require_POST
 @login_required
-def edit_cause(request, session_id, cause_id):
+def edit_cause(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     form = EditCauseForm(request.POST)
-    return _cause_action(
+    return _cause_form(
         request,
         session,
         cause,
@@ -597,46 +609,49 @@ def edit_cause(request, session_id, cause_id):
 
 @require_POST
 @login_required
-def merge_cause(request, session_id, cause_id):
+def merge_cause(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     others = [n for n in tree.load(session).flat if n.pk != cause.pk]
     form = MergeCauseForm(request.POST, choices=others)
 
-    def merge(data):
+    def merge(data: dict[str, Any]) -> Event:
         other = _cause(session, data["target"])
         return other.merge_into(cause) if data["keep"] == "this" else cause.merge_into(other)
 
-    return _cause_action(request, session, cause, "merge", form, merge)
+    return _cause_form(request, session, cause, "merge", form, merge)
 
 
 @require_POST
 @login_required
-def move_cause(request, session_id, cause_id):
+def move_cause(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     built = tree.load(session)
     # Every visible cause is offered, so that a cycle gets a clear message from the model.
     form = CauseChoiceForm(request.POST, choices=built.flat, allow_situation=True)
 
-    def move(data):
+    def move(data: dict[str, Any]) -> Event:
         target = data["target"]
         return cause.move_under(_cause(session, target) if target else None)
 
-    return _cause_action(request, session, cause, "move", form, move)
+    return _cause_form(request, session, cause, "move", form, move)
 
 
 # Reflect, act, agree: the room's phase, votes, tags and actions.
 
 
-def _form_error(form) -> str:
+def _form_error(form: Form) -> str | Promise:
     """The first error of a small console form, as one message."""
-    return next(iter(e for errors in form.errors.values() for e in errors))
+    messages = (e for errors in form.errors.values() for e in errors)
+    # ErrorList hands out each error's message; the stubs count a ValidationError in too.
+    first: str | Promise = next(messages)  # type: ignore[assignment]
+    return first
 
 
 @require_POST
 @login_required
-def set_phase(request, session_id):
+def set_phase(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     form = PhaseForm(request.POST)
     if not form.is_valid():
@@ -652,7 +667,7 @@ def set_phase(request, session_id):
 
 @require_POST
 @login_required
-def set_voting(request, session_id):
+def set_voting(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     form = VotingForm(request.POST)
     if not form.is_valid():
@@ -665,21 +680,21 @@ def set_voting(request, session_id):
 
 @require_POST
 @login_required
-def reveal_votes(request, session_id):
+def reveal_votes(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.reveal_votes(True))
 
 
 @require_POST
 @login_required
-def hide_votes(request, session_id):
+def hide_votes(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.reveal_votes(False))
 
 
 @require_POST
 @login_required
-def set_board(request, session_id):
+def set_board(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     form = BoardForm(request.POST)
     if not form.is_valid():
@@ -694,7 +709,7 @@ def set_board(request, session_id):
 
 @require_POST
 @login_required
-def matters_most(request, session_id, cause_id):
+def matters_most(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     """The quick "matters most" switch on the console's tree."""
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
@@ -704,7 +719,7 @@ def matters_most(request, session_id, cause_id):
 
 @require_POST
 @login_required
-def place_cause(request, session_id, cause_id):
+def place_cause(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     """Put a cause on a level (one person … laws, money and power): one click."""
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
@@ -713,7 +728,7 @@ def place_cause(request, session_id, cause_id):
 
 @require_POST
 @login_required
-def work_on(request, session_id, cause_id):
+def work_on(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     """This cause and what is under it: the smaller part Reflect and Act look at."""
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
@@ -722,14 +737,14 @@ def work_on(request, session_id, cause_id):
 
 @require_POST
 @login_required
-def work_on_whole(request, session_id):
+def work_on_whole(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.work_on(None))
 
 
 @require_POST
 @login_required
-def levels_view(request, session_id):
+def levels_view(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """The projector shows the causes by level (show=1), or the tree."""
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, lambda: session.show_levels(request.POST.get("show") == "1"))
@@ -737,7 +752,7 @@ def levels_view(request, session_id):
 
 @require_POST
 @login_required
-def level_suggestions(request, session_id):
+def level_suggestions(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Whether phones may suggest the level of their answers (allow=1)."""
     session = session_for_facilitator(request, session_id)
     allowed = request.POST.get("allow") == "1"
@@ -746,16 +761,16 @@ def level_suggestions(request, session_id):
 
 @require_POST
 @login_required
-def tag_cause(request, session_id, cause_id):
+def tag_cause(request: AuthenticatedHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     cause = _cause(session, cause_id)
     form = TagForm(request.POST)
-    return _cause_action(request, session, cause, "tags", form, lambda d: cause.tag(**d))
+    return _cause_form(request, session, cause, "tags", form, lambda d: cause.tag(**d))
 
 
 @require_POST
 @login_required
-def add_action(request, session_id):
+def add_action(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """The facilitator writes down an action the room proposes."""
     session = session_for_facilitator(request, session_id)
     form = ActionForm(request.POST)
@@ -779,7 +794,15 @@ def _action(session: Session, action_id: int) -> Action:
     return get_object_or_404(Action, pk=action_id, session=session)
 
 
-def _action_page(request, session, action, *, forms=None, error="", status=200):
+def _action_page(
+    request: HttpRequest,
+    session: Session,
+    action: Action,
+    *,
+    forms: dict[str, Form] | None = None,
+    error: str | Promise = "",
+    status: int = 200,
+) -> HttpResponse:
     forms = forms or {}
     others = [a for a in plans.load(session).visible if a.pk != action.pk]
     context = {
@@ -803,23 +826,46 @@ def _action_page(request, session, action, *, forms=None, error="", status=200):
 
 @never_cache
 @login_required
-def action_detail(request, session_id, action_id):
+def action_detail(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _action_page(request, session, _action(session, action_id))
 
 
-def _action_form_action(request, session, action, form_name, form, change) -> HttpResponse:
-    page = functools.partial(_action_page, request, session, action)
-    return _form_action(session, page, form_name, form, change)
+def _action_form(
+    request: HttpRequest,
+    session: Session,
+    action: Action,
+    name: str,
+    form: Form,
+    change: Callable[[dict[str, Any]], Event],
+) -> HttpResponse:
+    """Validate `form` and run `change` with its data, then back to the console;
+    otherwise the action's page again with the form and why."""
+    if not form.is_valid():
+        return _action_page(request, session, action, forms={name: form}, status=400)
+    try:
+        change(form.cleaned_data)
+    except Refused as refusal:
+        return _action_page(
+            request,
+            session,
+            action,
+            forms={name: form},
+            error=refusal.message,
+            status=refusal.status,
+        )
+    return redirect("console", session.public_id)
 
 
 @require_POST
 @login_required
-def edit_action(request, session_id, action_id):
+def edit_action(request: AuthenticatedHttpRequest, session_id: str, action_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     form = EditCauseForm(request.POST)
-    return _action_form_action(
+    return _action_form(
         request,
         session,
         action,
@@ -831,12 +877,14 @@ def edit_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def merge_action(request, session_id, action_id):
+def merge_action(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     others = [a for a in plans.load(session).visible if a.pk != action.pk]
     form = ActionChoiceForm(request.POST, choices=others)
-    return _action_form_action(
+    return _action_form(
         request,
         session,
         action,
@@ -848,16 +896,20 @@ def merge_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def agree_action(request, session_id, action_id):
+def agree_action(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     form = AgreeForm(request.POST, current_due=action.due)
-    return _action_form_action(request, session, action, "agree", form, lambda d: action.agree(**d))
+    return _action_form(request, session, action, "agree", form, lambda d: action.agree(**d))
 
 
 @require_POST
 @login_required
-def approve_action(request, session_id, action_id):
+def approve_action(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, action.approve)
@@ -865,7 +917,9 @@ def approve_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def reject_action(request, session_id, action_id):
+def reject_action(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, action.reject)
@@ -873,7 +927,7 @@ def reject_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def hide_action(request, session_id, action_id):
+def hide_action(request: AuthenticatedHttpRequest, session_id: str, action_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, action.hide)
@@ -881,7 +935,9 @@ def hide_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def unhide_action(request, session_id, action_id):
+def unhide_action(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, action.unhide)
@@ -889,7 +945,7 @@ def unhide_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def leave_plan(request, session_id, action_id):
+def leave_plan(request: AuthenticatedHttpRequest, session_id: str, action_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, action.leave_plan)
@@ -897,7 +953,7 @@ def leave_plan(request, session_id, action_id):
 
 @require_POST
 @login_required
-def plan_up(request, session_id, action_id):
+def plan_up(request: AuthenticatedHttpRequest, session_id: str, action_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, lambda: action.move_in_plan(-1))
@@ -905,7 +961,7 @@ def plan_up(request, session_id, action_id):
 
 @require_POST
 @login_required
-def plan_down(request, session_id, action_id):
+def plan_down(request: AuthenticatedHttpRequest, session_id: str, action_id: int) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     action = _action(session, action_id)
     return _respond(request, session, lambda: action.move_in_plan(1))
@@ -913,7 +969,9 @@ def plan_down(request, session_id, action_id):
 
 @require_POST
 @login_required
-def review_action(request, session_id, action_id):
+def review_action(
+    request: AuthenticatedHttpRequest, session_id: str, action_id: int
+) -> HttpResponse:
     """In a follow-up's Review step: the status and notes of an action of the earlier plan."""
     session = session_for_facilitator(request, session_id)
     form = FollowUpForm(request.POST)
@@ -927,7 +985,7 @@ def review_action(request, session_id, action_id):
 
 @require_POST
 @login_required
-def start_timer(request, session_id):
+def start_timer(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     form = TimerForm(request.POST)
     if not form.is_valid():
@@ -939,6 +997,6 @@ def start_timer(request, session_id):
 
 @require_POST
 @login_required
-def stop_timer(request, session_id):
+def stop_timer(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session = session_for_facilitator(request, session_id)
     return _respond(request, session, session.stop_timer)

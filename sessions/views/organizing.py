@@ -3,20 +3,24 @@
 import csv
 import json
 import re
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
-from django.http import Http404, HttpResponse
+from django.db.models import F, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -24,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
+from django_stubs_ext import WithAnnotations
 
 from butwhy.database import release_connections
 from sessions import export, ics, pdf, ratelimits, storybook
@@ -38,11 +43,14 @@ from sessions.forms import (
     SessionForm,
     SupportContactForm,
 )
+from sessions.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from sessions.models import (
     SUPPORT_CONTACTS_MAX,
     Action,
+    Group,
     Membership,
     Refused,
+    Role,
     Session,
     SupportContact,
     default_agreements,
@@ -59,12 +67,14 @@ TOO_MANY_LOGINS = gettext_lazy(
 )
 
 
-def account_options() -> dict:
+def account_options() -> dict[str, bool]:
     """What the login page offers besides logging in: read per request, as tests change them."""
     return {"email_enabled": settings.EMAIL_ENABLED, "signup_open": settings.SIGNUP == "open"}
 
 
-def limited_login(request, view):
+def limited_login(
+    request: HttpRequest, view: Callable[[HttpRequest], HttpResponseBase]
+) -> HttpResponseBase:
     """`view` (a login view) behind the limits per address and per username.
 
     The username counted is the one authentication will use (see
@@ -91,18 +101,18 @@ def limited_login(request, view):
 
 
 @never_cache
-def login(request):
+def login(request: HttpRequest) -> HttpResponseBase:
     """Django's login view, with limits per address and per username."""
     return limited_login(request, LoginView.as_view(extra_context=account_options()))
 
 
 @never_cache
-def admin_login(request):
+def admin_login(request: HttpRequest) -> HttpResponseBase:
     """The admin's login, with the same limits as the other."""
     return limited_login(request, admin.site.login)
 
 
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "sessions/home.html", {"form": JoinCodeForm()})
     memberships = (
@@ -120,7 +130,7 @@ def home(request):
     )
 
 
-def _open_sessions(user):
+def _open_sessions(user: User) -> "QuerySet[WithAnnotations[Session, Role]]":
     """The sessions running now in the user's groups (joining open or closed), newest
     first, with `role`."""
     return (
@@ -134,7 +144,7 @@ def _open_sessions(user):
 
 @require_POST
 @login_required
-def group_create(request):
+def group_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = GroupForm(request.POST)
     if not form.is_valid():
         memberships = Membership.objects.filter(user=request.user).select_related("group")
@@ -164,7 +174,7 @@ LAST_FACILITATOR = gettext_lazy(
 OPEN_STATUSES = {Action.Status.NOT_STARTED, Action.Status.STARTED}
 
 
-def _follow_up_form(action: Action, data=None) -> FollowUpForm:
+def _follow_up_form(action: Action, data: QueryDict | None = None) -> FollowUpForm:
     return FollowUpForm(
         data,
         initial={"status": action.status, "notes": action.notes},
@@ -172,7 +182,15 @@ def _follow_up_form(action: Action, data=None) -> FollowUpForm:
     )
 
 
-def _actions(group, failed=None) -> dict:
+class ActionRow(TypedDict):
+    """An agreed action as the group's page lists it, with its follow-up form."""
+
+    action: Action
+    form: FollowUpForm
+    error: str | Promise
+
+
+def _actions(group: Group, failed: ActionRow | None = None) -> dict[str, Any]:
     """The group's agreed actions, open and closed (done or dropped), as the page lists them.
 
     `failed` is a row (see _action_row) whose follow-up form did not go through.
@@ -183,7 +201,7 @@ def _actions(group, failed=None) -> dict:
         .select_related("session")
         .order_by(F("due").asc(nulls_last=True), "session__created_at", "plan_order", "id")
     )
-    rows = []
+    rows: list[ActionRow] = []
     for action in plan:
         if failed and failed["action"].pk == action.pk:
             rows.append(failed)
@@ -198,19 +216,19 @@ def _actions(group, failed=None) -> dict:
 
 
 def group_page(
-    request,
-    group,
-    role,
+    request: HttpRequest,
+    group: Group,
+    role: str,
     *,
-    member_form=None,
-    error="",
-    status=200,
-    failed=None,
-    action_error="",
-    agreements_form=None,
-    contact_form=None,
-    contact_error="",
-):
+    member_form: MemberForm | None = None,
+    error: str | Promise = "",
+    status: int = 200,
+    failed: ActionRow | None = None,
+    action_error: str | Promise = "",
+    agreements_form: AgreementsForm | None = None,
+    contact_form: SupportContactForm | None = None,
+    contact_error: str | Promise = "",
+) -> HttpResponse:
     """The group's page. Five queries, however many sessions and actions it has."""
     sessions = group.sessions.select_related("follows")
     members = group.memberships.select_related("user").order_by("user__username")
@@ -238,7 +256,7 @@ def group_page(
 
 @never_cache
 @login_required
-def group_detail(request, group_id):
+def group_detail(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     group, role = group_for_member(request, group_id)
     return group_page(request, group, role)
 
@@ -246,7 +264,9 @@ def group_detail(request, group_id):
 NOT_IN_PLAN = gettext_lazy("This action is no longer in the plan, so it has nothing to follow up.")
 
 
-def _action_row(request, group, role, row, *, status: int):
+def _action_row(
+    request: HtmxHttpRequest, group: Group, role: str, row: ActionRow, *, status: int
+) -> HttpResponse:
     """One action's row after a follow-up: the row (htmx), or the page with what went wrong."""
     if request.htmx:
         context = {"group": group, "role": role, "row": row}
@@ -256,7 +276,9 @@ def _action_row(request, group, role, row, *, status: int):
 
 @require_POST
 @login_required
-def action_follow_up(request, group_id, action_id):
+def action_follow_up(
+    request: AuthenticatedHttpRequest, group_id: str, action_id: int
+) -> HttpResponse:
     """Organizers and facilitators say what became of an agreed action."""
     group, role = group_for_member(request, group_id)
     action = get_object_or_404(
@@ -264,7 +286,7 @@ def action_follow_up(request, group_id, action_id):
     )
     form = _follow_up_form(action, request.POST)
     if not action.agreed:
-        row = {"action": action, "form": form, "error": NOT_IN_PLAN}
+        row: ActionRow = {"action": action, "form": form, "error": NOT_IN_PLAN}
         return _action_row(request, group, role, row, status=409)
     if not form.is_valid():
         row = {"action": action, "form": form, "error": ""}
@@ -292,7 +314,7 @@ def action_follow_up(request, group_id, action_id):
 
 @require_POST
 @login_required
-def group_agreements(request, group_id):
+def group_agreements(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     group = group_for_facilitator(request, group_id)
     form = AgreementsForm(request.POST)
     if not form.is_valid():
@@ -307,7 +329,7 @@ def group_agreements(request, group_id):
 
 @require_POST
 @login_required
-def group_agreements_default(request, group_id):
+def group_agreements_default(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     """Back to the app's own list, in each session's language."""
     group = group_for_facilitator(request, group_id)
     group.agreements = ""
@@ -322,7 +344,7 @@ TOO_MANY_CONTACTS = gettext_lazy(
 
 @require_POST
 @login_required
-def support_add(request, group_id):
+def support_add(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     group, role = group_for_member(request, group_id)
     form = SupportContactForm(request.POST)
     if not form.is_valid():
@@ -340,13 +362,15 @@ def support_add(request, group_id):
 
 @require_POST
 @login_required
-def support_remove(request, group_id, contact_id):
+def support_remove(
+    request: AuthenticatedHttpRequest, group_id: str, contact_id: int
+) -> HttpResponse:
     group, _role = group_for_member(request, group_id)
     get_object_or_404(SupportContact, pk=contact_id, group=group).delete()
     return redirect(_group_url(group, "support"))
 
 
-def _group_url(group, part: str) -> str:
+def _group_url(group: Group, part: str) -> str:
     return f"{reverse('group', args=[group.public_id])}#{part}"
 
 
@@ -356,7 +380,7 @@ def _group_url(group, part: str) -> str:
 
 @require_POST
 @login_required
-def member_add(request, group_id):
+def member_add(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     group = group_for_facilitator(request, group_id)
     role = Membership.Role.FACILITATOR
     form = MemberForm(request.POST)
@@ -369,14 +393,16 @@ def member_add(request, group_id):
     return redirect("group", group.public_id)
 
 
-def _is_last_facilitator(group, user) -> bool:
+def _is_last_facilitator(group: Group, user: User) -> bool:
     facilitators = group.memberships.filter(role=Membership.Role.FACILITATOR)
     return facilitators.count() == 1 and facilitators.filter(user=user).exists()
 
 
 @require_POST
 @login_required
-def member_remove(request, group_id, membership_id):
+def member_remove(
+    request: AuthenticatedHttpRequest, group_id: str, membership_id: int
+) -> HttpResponse:
     group, role = group_for_member(request, group_id)
     membership = get_object_or_404(Membership, pk=membership_id, group=group)
     if role != Membership.Role.FACILITATOR and membership.user_id != request.user.pk:
@@ -393,7 +419,7 @@ def member_remove(request, group_id, membership_id):
 
 @never_cache
 @login_required
-def group_delete(request, group_id):
+def group_delete(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     """Delete the group with every session in it and everything in those."""
     group = group_for_facilitator(request, group_id)
     if request.method == "POST":
@@ -409,7 +435,7 @@ SETTINGS = [*ASKED_SETTINGS, *UNASKED_SETTINGS, "made_up", "story_question"]
 PK = re.compile(r"\A[0-9]{1,18}\Z")
 
 
-def _follow_up_initial(request, group) -> dict:
+def _follow_up_initial(request: HttpRequest, group: Group) -> dict[str, Any]:
     """What `?follows=<session>` (and `&from_action=<pk>`) prefill in a new session.
 
     A done action of the group starts a success session about it; it follows
@@ -453,13 +479,13 @@ def _follow_up_initial(request, group) -> dict:
 
 
 @login_required
-def session_create(request, group_id):
+def session_create(request: AuthenticatedHttpRequest, group_id: str) -> HttpResponse:
     """A new session. One that follows an earlier session starts by reviewing its plan."""
     group = group_for_facilitator(request, group_id)
     if request.method == "POST":
         form = SessionForm(request.POST, group=group)
         if not form.is_valid():
-            context = {"group": group, "form": form}
+            context: dict[str, Any] = {"group": group, "form": form}
             return render(request, "sessions/session_form.html", context, status=400)
         session: Session = form.save(commit=False)
         session.group = group
@@ -495,13 +521,13 @@ def session_create(request, group_id):
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
-def _stories_language(request) -> str:
+def _stories_language(request: HttpRequest) -> str:
     """The language the story picker lists: `?stories=`, else the page's."""
     chosen = request.GET.get("stories", "")
     return chosen if chosen in LANGUAGE_CODES else request.LANGUAGE_CODE
 
 
-def _story_picker(request, group) -> dict:
+def _story_picker(request: HttpRequest, group: Group) -> dict[str, Any]:
     """The stories to start from: the app's, in one language, and the group's own."""
     language = _stories_language(request)
     return {
@@ -515,7 +541,7 @@ def _story_picker(request, group) -> dict:
 STORY_GONE = gettext_lazy("That story is not available. Please choose another one.")
 
 
-def _story_initial(request, group) -> dict:
+def _story_initial(request: HttpRequest, group: Group) -> dict[str, Any]:
     """What `?story=<key>` (one of the app's) or `?story=g<id>` (the group's) prefill."""
     key = request.GET.get("story", "")
     if re.fullmatch(r"g[0-9]{1,18}", key):
@@ -543,7 +569,7 @@ def _story_initial(request, group) -> dict:
 
 @require_POST
 @login_required
-def save_story(request, session_id):
+def save_story(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Keep this session's situation as a story of its group, for its next sessions."""
     session = session_for_facilitator(request, session_id)
     try:
@@ -564,7 +590,7 @@ def copy_title(title: str) -> str:
 
 @never_cache
 @login_required
-def session_copy(request, session_id):
+def session_copy(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """Run a session again, here or with another group: its situation and settings,
     none of its causes, actions, participants or votes. The copy starts closed."""
     session = session_for_facilitator(request, session_id)
@@ -592,7 +618,7 @@ def session_copy(request, session_id):
 # organizers and facilitators may read them; everyone else gets 404.
 
 
-def _summary(request, session_id) -> tuple[Session, dict]:
+def _summary(request: AuthenticatedHttpRequest, session_id: str) -> tuple[Session, dict[str, Any]]:
     """The session and everything its summary shows, on the paper asked for."""
     session, role = session_for_member(request, session_id)
     context = pdf.summary(session)
@@ -600,7 +626,7 @@ def _summary(request, session_id) -> tuple[Session, dict]:
     return session, context
 
 
-def _refused(request, refusal: Refused) -> HttpResponse:
+def _refused(request: HttpRequest, refusal: Refused) -> HttpResponse:
     return render(request, "400.html", {"message": refusal.message}, status=refusal.status)
 
 
@@ -612,7 +638,7 @@ def _attachment(response: HttpResponse, name: str) -> HttpResponse:
 @never_cache
 @require_safe
 @login_required
-def summary(request, session_id):
+def summary(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     try:
         session, context = _summary(request, session_id)
     except Refused as refusal:
@@ -622,7 +648,7 @@ def summary(request, session_id):
         return render(request, "sessions/summary.html", context)
 
 
-def _render_pdf(context: dict, paper: str) -> bytes:
+def _render_pdf(context: dict[str, Any], paper: str) -> bytes:
     """pdf.render in a worker thread, which then gives back any connection it opened."""
     try:
         return pdf.render(context, paper)
@@ -634,7 +660,7 @@ def _render_pdf(context: dict, paper: str) -> bytes:
 PDF_RETRY_SECONDS = 5
 
 
-def _printer_busy(request, session: Session) -> HttpResponse:
+def _printer_busy(request: HttpRequest, session: Session) -> HttpResponse:
     response = render(request, "sessions/pdf_busy.html", {"session": session}, status=503)
     response["Retry-After"] = str(PDF_RETRY_SECONDS)
     return response
@@ -643,7 +669,7 @@ def _printer_busy(request, session: Session) -> HttpResponse:
 @never_cache
 @require_safe
 @login_required
-async def summary_pdf(request, session_id):
+async def summary_pdf(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """The summary as a PDF. Rendering takes about a second of CPU, so it runs
     in the printer's own threads (pdf.Printer): not on the event loop, where
     every live stream of this process would stall, nor among the threads that
@@ -659,7 +685,7 @@ async def summary_pdf(request, session_id):
     return _attachment(response, pdf.filename(session, "pdf"))
 
 
-def _csv(session: Session, what: str, rows) -> HttpResponse:
+def _csv(session: Session, what: str, rows: Iterable[list[Any]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response.write("\ufeff")  # so that spreadsheets read the file as UTF-8
     csv.writer(response).writerows(rows)
@@ -669,7 +695,7 @@ def _csv(session: Session, what: str, rows) -> HttpResponse:
 @never_cache
 @require_safe
 @login_required
-def causes_csv(request, session_id):
+def causes_csv(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session, _role = session_for_member(request, session_id)
     return _csv(session, "causes", export.cause_rows(session))
 
@@ -677,7 +703,7 @@ def causes_csv(request, session_id):
 @never_cache
 @require_safe
 @login_required
-def actions_csv(request, session_id):
+def actions_csv(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session, _role = session_for_member(request, session_id)
     return _csv(session, "actions", export.action_rows(session))
 
@@ -685,7 +711,7 @@ def actions_csv(request, session_id):
 @never_cache
 @require_safe
 @login_required
-def export_json(request, session_id):
+def export_json(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session, _role = session_for_member(request, session_id)
     response = HttpResponse(
         json.dumps(export.everything(session), ensure_ascii=False, indent=2),
@@ -697,6 +723,6 @@ def export_json(request, session_id):
 @never_cache
 @require_safe
 @login_required
-def plan_ics(request, session_id):
+def plan_ics(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session, _role = session_for_member(request, session_id)
     return ics.download(session)

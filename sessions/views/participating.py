@@ -3,14 +3,18 @@
 import functools
 import logging
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.http import Http404
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.cache import never_cache
@@ -26,6 +30,7 @@ from sessions.forms import (
     JoinNameForm,
     VoteForm,
 )
+from sessions.http import HtmxHttpRequest
 from sessions.models import (
     JOINING_CLOSED,
     Action,
@@ -55,7 +60,7 @@ NOT_JOINED = _("Please join the session first, with the code on the screen.")
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
 
-def chosen_language(request) -> str:
+def chosen_language(request: HttpRequest) -> str:
     """The language this browser's owner chose with the picker, or "".
 
     The choice is Django's language cookie (set through `set_language`).
@@ -64,7 +69,7 @@ def chosen_language(request) -> str:
     return chosen if chosen in LANGUAGE_CODES else ""
 
 
-def browser_language(request) -> str:
+def browser_language(request: HttpRequest) -> str:
     """The first language of the browser's Accept-Language that the app speaks, or ""."""
     for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
         if code == "*":
@@ -76,7 +81,7 @@ def browser_language(request) -> str:
     return ""
 
 
-def own_language(request) -> str:
+def own_language(request: HttpRequest) -> str:
     """The phone's own language, if it has one: its owner's pick, else its browser's.
 
     The join page, before any session is known, speaks it too (LocaleMiddleware
@@ -86,13 +91,13 @@ def own_language(request) -> str:
     return chosen_language(request) or browser_language(request)
 
 
-def phone_language(request, session: Session) -> str:
+def phone_language(request: HttpRequest, session: Session) -> str:
     """The pick wins, then the browser's language; the session's when the app
     speaks none of the browser's."""
     return own_language(request) or session.language
 
 
-def phone_context(session: Session, with_tree: bool = False) -> dict:
+def phone_context(session: Session, with_tree: bool = False) -> dict[str, Any]:
     """What every phone's live regions show: the same for all, so rendered once.
 
     Two queries in the "why?" phase, whatever the tree; later phases add a
@@ -189,20 +194,20 @@ def render_phone(session_pk: int, language: str = "", with_tree: bool = False) -
     return session.last_seq, html
 
 
-def wants_tree(request) -> bool:
+def wants_tree(request: HttpRequest) -> bool:
     """The phone has everyone's answers open (`?tree=1`: phone.js says so when
     they are opened, and so does the link that opens them without JavaScript)."""
     return request.GET.get("tree") == "1"
 
 
-def phone_audience(request) -> str:
+def phone_audience(request: HttpRequest) -> str:
     """The stream's audience: the language, and whether it carries everyone's answers."""
     own = own_language(request)
     audience = "phone-tree" if wants_tree(request) else "phone"
     return f"{audience}:{own}" if own else audience
 
 
-def _wrong_code(request, code: str = ""):
+def _wrong_code(request: HttpRequest, code: str = "") -> HttpResponse:
     """A wrong or closed code: the same answer for both, and one more guess counted.
 
     Only guesses count towards the join limit, by GET and POST alike: a whole
@@ -214,7 +219,7 @@ def _wrong_code(request, code: str = ""):
     return render(request, "sessions/join.html", {"form": form, "error": NO_SUCH_CODE}, status=404)
 
 
-def join(request):
+def join(request: HttpRequest) -> HttpResponse:
     form = JoinCodeForm(request.POST or request.GET or None)
     if not form.is_bound:
         return render(request, "sessions/join.html", {"form": form})
@@ -229,14 +234,14 @@ def join(request):
         return redirect("join_code", code)
     # Typing the code and pressing Join is the one tap: straight to the
     # question, or to the name form when the session asks for names.
-    form = JoinNameForm(names=session.names)
-    if "name" not in form.fields:
-        form = JoinNameForm({}, names=session.names)
-    return _join(request, session, code, form)
+    name_form = JoinNameForm(names=session.names)
+    if "name" not in name_form.fields:
+        name_form = JoinNameForm({}, names=session.names)
+    return _join(request, session, code, name_form)
 
 
 @never_cache
-def join_code(request, code):
+def join_code(request: HttpRequest, code: str) -> HttpResponse:
     code = joincodes.normalise(code)
     session = (
         Session.objects.running().filter(join_code=code).first()
@@ -249,13 +254,13 @@ def join_code(request, code):
     return _join(request, session, code, form)
 
 
-def _joining_closed(request):
+def _joining_closed(request: HttpRequest) -> HttpResponse:
     """A late joiner of a session that runs with joining closed: say so, not "wrong code"."""
     context = {"error": JOINING_CLOSED, "closed": True}
     return render(request, "sessions/join.html", context, status=403)
 
 
-def _join(request, session: Session, code: str, form: JoinNameForm):
+def _join(request: HttpRequest, session: Session, code: str, form: JoinNameForm) -> HttpResponse:
     """Join `session` with a bound `form` that holds what it asks; else show the form."""
     if participant_for(request, session):
         return redirect("phone", session.public_id)
@@ -291,7 +296,7 @@ def _join(request, session: Session, code: str, form: JoinNameForm):
     return response
 
 
-def _asked(session: Session, form) -> Cause | None:
+def _asked(session: Session, form: Form | None) -> Cause | None:
     """The question an answer form is for: the one it was sent for, or else the one asked now.
 
     A form sent back with an error keeps its question, so that the phone
@@ -308,18 +313,18 @@ def _asked(session: Session, form) -> Cause | None:
 
 
 def _phone_page(
-    request,
-    session,
-    participant,
+    request: HtmxHttpRequest,
+    session: Session,
+    participant: Participant | None,
     *,
-    form=None,
-    action_form=None,
-    line_form=None,
-    error="",
-    vote_error="",
-    status=200,
-    template="",
-):
+    form: CauseForm | None = None,
+    action_form: ActionForm | None = None,
+    line_form: ClosingLineForm | None = None,
+    error: str | Promise = "",
+    vote_error: str | Promise = "",
+    status: int = 200,
+    template: str = "",
+) -> HttpResponse:
     context = phone_context(session, with_tree=wants_tree(request))
     my_dots = dict(participant.votes.values_list("cause_id", "dots")) if participant else {}
     for node in context["tree"].flat:
@@ -358,12 +363,14 @@ def _phone_page(
         return render(request, "sessions/participate.html", context, status=status)
 
 
-def _key_of(form) -> str:
-    key = form.data.get("key", "") if form is not None and form.is_bound else ""
+def _key_of(form: Form | None) -> str:
+    key: str = form.data.get("key", "") if form is not None and form.is_bound else ""
     return key if SUBMISSION_KEY.match(key) else ""
 
 
-def _session_and_participant(request, session_id) -> tuple[Session, Participant | None]:
+def _session_and_participant(
+    request: HttpRequest, session_id: str
+) -> tuple[Session, Participant | None]:
     session = get_object_or_404(
         Session.objects.select_related("focus", "group"), public_id=session_id
     )
@@ -371,7 +378,7 @@ def _session_and_participant(request, session_id) -> tuple[Session, Participant 
 
 
 @never_cache
-def phone(request, session_id):
+def phone(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         if session.join_code:
@@ -383,7 +390,9 @@ def phone(request, session_id):
 TRY_AGAIN = _("We could not save this just now. It is still here: please send it again.")
 
 
-def keeps_the_text(step: str, carries: str):
+def keeps_the_text(
+    step: str, carries: str
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """If the database fails (a restart, say), answer "try again" with what was typed.
 
     `step` is the phase whose form this is ("why", "act"); `carries` the field
@@ -393,9 +402,11 @@ def keeps_the_text(step: str, carries: str):
     did land after all is not saved twice.
     """
 
-    def decorate(view):
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
-        def wrapper(request, session_id, *args, **kwargs):
+        def wrapper(
+            request: HtmxHttpRequest, session_id: str, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
             try:
                 return view(request, session_id, *args, **kwargs)
             except DatabaseError:
@@ -421,7 +432,7 @@ def keeps_the_text(step: str, carries: str):
 @never_cache
 @require_POST
 @keeps_the_text("why", carries="parent")
-def answer(request, session_id):
+def answer(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
@@ -440,11 +451,19 @@ def answer(request, session_id):
     )
 
 
-def _contribute(request, session, participant, form_name: str, form, add):
+def _contribute(
+    request: HtmxHttpRequest,
+    session: Session,
+    participant: Participant,
+    form_name: str,
+    form: CauseForm | ActionForm | ClosingLineForm,
+    add: Callable[[dict[str, Any]], object],
+) -> HttpResponse:
     """What a phone sends (an answer, an idea, a closing line): `add(cleaned_data)`
     once the form is valid and the phone within its rate; otherwise the phone page
     again, with the form (as `form_name`) and what went wrong."""
-    again = functools.partial(_phone_page, request, session, participant, **{form_name: form})
+    sent: dict[str, Any] = {form_name: form}
+    again = functools.partial(_phone_page, request, session, participant, **sent)
     if not form.is_valid():
         return again(status=400)
     if ratelimits.exceeded(ratelimits.ANSWER, f"participant-{participant.pk}"):
@@ -460,7 +479,7 @@ def _contribute(request, session, participant, form_name: str, form, add):
 
 @never_cache
 @require_POST
-def agree(request, session_id):
+def agree(request: HttpRequest, session_id: str) -> HttpResponse:
     """ "I agree, let's start": the phone may answer from now on (asked once)."""
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
@@ -473,7 +492,7 @@ def agree(request, session_id):
 
 
 @never_cache
-def support(request, session_id):
+def support(request: HttpRequest, session_id: str) -> HttpResponse:
     """Where to get support, at any time: the group's contacts."""
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
@@ -485,7 +504,9 @@ def support(request, session_id):
         return render(request, "sessions/support.html", context)
 
 
-def _withdraw(request, session_id, model, pk):
+def _withdraw[Item: (Cause, Action)](
+    request: HtmxHttpRequest, session_id: str, model: type[Item], pk: int
+) -> HttpResponse:
     """A participant takes back their own answer or idea."""
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
@@ -504,19 +525,20 @@ def _withdraw(request, session_id, model, pk):
 
 @never_cache
 @require_POST
-def withdraw(request, session_id, cause_id):
+def withdraw(request: HtmxHttpRequest, session_id: str, cause_id: int) -> HttpResponse:
     return _withdraw(request, session_id, Cause, cause_id)
 
 
 @never_cache
 @require_POST
-def vote(request, session_id):
+def vote(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """Put a number of one's dots on a cause; the answer is this phone's own dots."""
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
     form = VoteForm(request.POST)
-    error, status = "", 200
+    error: str | Promise = ""
+    status = 200
     if not form.is_valid():
         error, status = _("Choose a cause and how many dots to put on it."), 400
     else:
@@ -539,7 +561,7 @@ def vote(request, session_id):
 @never_cache
 @require_POST
 @keeps_the_text("act", carries="causes")
-def propose_action(request, session_id):
+def propose_action(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
         return _not_joined(request, session)
@@ -556,7 +578,7 @@ def propose_action(request, session_id):
 @never_cache
 @require_POST
 @keeps_the_text("close", carries="")
-def closing_line(request, session_id):
+def closing_line(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """One short line for the closing round: what we learned, what gives us hope."""
     session, participant = _session_and_participant(request, session_id)
     if participant is None:
@@ -576,7 +598,7 @@ TOO_EARLY = "The take-home page opens once the session has ended."
 
 @never_cache
 @require_safe
-def take_home(request, session_id):
+def take_home(request: HttpRequest, session_id: str) -> HttpResponse:
     """What the group found and agreed, to keep: read-only, no names, nothing
     hidden. Once the session has ended, for anyone with the link (it shows
     only what the projector showed); before that a phone goes back to the room."""
@@ -591,7 +613,7 @@ def take_home(request, session_id):
 
 @never_cache
 @require_safe
-def take_home_ics(request, session_id):
+def take_home_ics(request: HttpRequest, session_id: str) -> HttpResponse:
     """The plan's dated actions as a calendar file, from the take-home page."""
     session, participant = _session_and_participant(request, session_id)
     if not session.has_ended:
@@ -603,11 +625,11 @@ def take_home_ics(request, session_id):
 
 @never_cache
 @require_POST
-def withdraw_action(request, session_id, action_id):
+def withdraw_action(request: HtmxHttpRequest, session_id: str, action_id: int) -> HttpResponse:
     return _withdraw(request, session_id, Action, action_id)
 
 
-def _not_joined(request, session):
+def _not_joined(request: HttpRequest, session: Session) -> HttpResponse:
     return render(
         request,
         "sessions/join.html",
@@ -619,7 +641,7 @@ def _not_joined(request, session):
     )
 
 
-def phone_stream_session(request, session_id) -> int:
+def phone_stream_session(request: HttpRequest, session_id: str) -> int:
     """The pk of the session whose stream this phone may follow: 404 if none, 403 if not joined.
 
     One query for a phone that joined. butwhy/asgi.py asks the same question
@@ -632,7 +654,7 @@ def phone_stream_session(request, session_id) -> int:
     return session_pk
 
 
-def phone_stream_limits(request, session_id) -> dict[str, int]:
+def phone_stream_limits(request: HttpRequest, session_id: str) -> dict[str, int]:
     """How many streams this phone's participant, and its address, may hold open.
 
     The address's bound is far above a room behind one venue's Wi-Fi; the

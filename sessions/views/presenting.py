@@ -1,6 +1,7 @@
 """The projector: the situation, the question, the tree, and how to join."""
 
 import time
+from typing import Any
 
 import segno
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 from sessions import diagram, levels, network, plans, tree
+from sessions.http import AuthenticatedHttpRequest
 from sessions.models import ClosingLine, Session
 from sessions.permissions import session_for_member
 
@@ -33,7 +35,7 @@ def aspect(session: Session) -> float:
     return 1.75 if session.is_open else 2.2
 
 
-def projector_context(session: Session) -> dict:
+def projector_context(session: Session) -> dict[str, Any]:
     """What the projector's live regions show.
 
     Two queries in the "why?" phase, whatever the tree; each later phase adds
@@ -105,7 +107,7 @@ def render_projector(session_pk: int) -> tuple[int, str]:
 
 @never_cache
 @login_required
-def present(request, session_id):
+def present(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     session, _role = session_for_member(request, session_id)
     with translation.override(session.language):
         context = projector_context(session)
@@ -116,20 +118,22 @@ def present(request, session_id):
 
 @never_cache
 @login_required
-def qr_code(request, session_id):
+def qr_code(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """The join link as an SVG QR code, for the projector to show."""
     session, _role = session_for_member(request, session_id)
     if not session.is_open:
         return HttpResponse(status=404)
     url = f"{network.public_base_url(request)}/join/{session.join_code}/"
     response = HttpResponse(content_type="image/svg+xml")
-    segno.make(url, error="m").save(response, kind="svg", scale=8, border=2, light="#fff")
+    # segno writes to any file-like object; its types ask for an IO[str].
+    qr = segno.make(url, error="m")
+    qr.save(response, kind="svg", scale=8, border=2, light="#fff")  # type: ignore[arg-type]
     return response
 
 
 @never_cache
 @login_required
-def take_home_qr(request, session_id):
+def take_home_qr(request: AuthenticatedHttpRequest, session_id: str) -> HttpResponse:
     """A QR code of the take-home page, for people who were not on the session:
     only once it has ended (before that the page does not open)."""
     session, _role = session_for_member(request, session_id)
@@ -137,5 +141,7 @@ def take_home_qr(request, session_id):
         raise Http404("The take-home page opens once the session has ended.")
     url = f"{network.public_base_url(request)}{reverse('take_home', args=[session.public_id])}"
     response = HttpResponse(content_type="image/svg+xml")
-    segno.make(url, error="m").save(response, kind="svg", scale=8, border=2, light="#fff")
+    # segno writes to any file-like object; its types ask for an IO[str].
+    qr = segno.make(url, error="m")
+    qr.save(response, kind="svg", scale=8, border=2, light="#fff")  # type: ignore[arg-type]
     return response

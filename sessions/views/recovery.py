@@ -5,7 +5,7 @@ import sys
 
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -21,7 +21,7 @@ RETRY_SECONDS = 5
 CSRF_FAILED_HEADER = "X-CSRF-Failed"
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     """500, except while the database is away: 503, "try again in a moment".
 
     Nothing here may touch the database (it may be what failed): the page
@@ -41,7 +41,7 @@ def server_error(request):
 
 @never_cache
 @require_safe
-def fresh_csrf_token(request):
+def fresh_csrf_token(request: HttpRequest) -> HttpResponse:
     """A CSRF token for a page whose own has gone stale (static/js/csrf.js).
 
     The response sets the cookie that goes with it. Other sites cannot read
@@ -50,7 +50,7 @@ def fresh_csrf_token(request):
     return JsonResponse({"token": get_token(request)})
 
 
-def csrf_failure(request, reason: str = ""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """403 for a post whose CSRF token is stale or whose cookie is gone.
 
     It says what happened, offers the way back (to a page of ours) and shows

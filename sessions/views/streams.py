@@ -8,14 +8,16 @@ serves phones' streams with the same check and the same response.
 """
 
 import functools
+from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from butwhy.database import release_connections
 from sessions import live
+from sessions.http import AuthenticatedHttpRequest
 from sessions.models import Session
 from sessions.permissions import session_for_facilitator, session_for_member
 from sessions.views import facilitating, participating, presenting
@@ -47,7 +49,7 @@ RENDERERS: dict[str, live.Renderer] = {
 }
 
 
-def cursor_from(request) -> int | None:
+def cursor_from(request: HttpRequest) -> int | None:
     """The last sequence number the client has: Last-Event-ID, else ?last=."""
     for value in (request.headers.get("Last-Event-ID"), request.GET.get("last")):
         if value is not None:
@@ -60,7 +62,7 @@ def cursor_from(request) -> int | None:
     return None
 
 
-def check(find_session_pk) -> int:
+def check(find_session_pk: Callable[[], int]) -> int:
     """The pk `find_session_pk()` returns (or raises for), for a stream.
 
     Run it in a thread: its database connection is closed right after, so
@@ -73,7 +75,10 @@ def check(find_session_pk) -> int:
 
 
 async def respond(
-    request, audience: str, find_session_pk, limits: dict[str, int] | None = None
+    request: HttpRequest,
+    audience: str,
+    find_session_pk: Callable[[], int],
+    limits: dict[str, int] | None = None,
 ) -> HttpResponse | StreamingHttpResponse:
     """Open an SSE response for the session `find_session_pk()` names (or raises for).
 
@@ -139,7 +144,9 @@ def poll(session_pk: int, audience: str, cursor: int | None) -> HttpResponse:
 
 
 @login_required
-async def console_stream(request, session_id):
+async def console_stream(
+    request: AuthenticatedHttpRequest, session_id: str
+) -> HttpResponse | StreamingHttpResponse:
     return await respond(
         request,
         f"console:{request.LANGUAGE_CODE}",
@@ -148,13 +155,17 @@ async def console_stream(request, session_id):
 
 
 @login_required
-async def present_stream(request, session_id):
+async def present_stream(
+    request: AuthenticatedHttpRequest, session_id: str
+) -> HttpResponse | StreamingHttpResponse:
     return await respond(
         request, "projector", lambda: session_for_member(request, session_id)[0].pk
     )
 
 
-async def phone_stream(request, session_id):
+async def phone_stream(
+    request: HttpRequest, session_id: str
+) -> HttpResponse | StreamingHttpResponse:
     return await respond(
         request,
         participating.phone_audience(request),

@@ -7,6 +7,7 @@ messages are left out, as msgfmt leaves them out. `make run`, `make test` and
 """
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = "Compile locale/*/LC_MESSAGES/*.po into .mo files (pure Python, no gettext needed)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             import polib
         except ImportError:

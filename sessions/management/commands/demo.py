@@ -3,17 +3,23 @@ then print how to log in and the address phones on this network should open."""
 
 import io
 import secrets
+from argparse import ArgumentParser
+from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
 from sessions import network
 from sessions.models import Group, Membership, Session
 
 USERNAME = "facilitator"
-CAUSES = [
+# Each answer, with the answers to its "why?".
+type Causes = list[tuple[str, Causes]]
+
+CAUSES: Causes = [
     (
         "There is no light at the corner at night",
         [
@@ -43,10 +49,10 @@ CAUSES = [
 class Command(BaseCommand):
     help = "Set up demo data on an empty database and print the login and join addresses."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
 
-    def handle(self, *args, port: int, **options):
+    def handle(self, *args: Any, port: int, **options: Any) -> None:
         User = get_user_model()
         login_file = settings.BASE_DIR / ".demo-login"
         if not User.objects.exists():
@@ -88,7 +94,7 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
 
-    def create_demo(self, user) -> None:
+    def create_demo(self, user: User) -> None:
         group = Group.objects.create(name="Riverside Neighbours")
         Membership.objects.create(group=group, user=user, role=Membership.Role.FACILITATOR)
         session = Session.objects.create(
@@ -99,7 +105,7 @@ class Command(BaseCommand):
         )
         session.open_for_joining()
 
-        def add(items, parent_id=None):
+        def add(items: Causes, parent_id: int | None = None) -> None:
             for text, children in items:
                 cause = session.add_cause(text, parent_id)
                 add(children, cause.pk)

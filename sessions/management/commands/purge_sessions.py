@@ -3,7 +3,9 @@
 Run it from cron or a systemd timer; SESSION_RETENTION_DAYS sets the default.
 """
 
+from argparse import ArgumentParser
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -15,7 +17,7 @@ from sessions.models import Session
 class Command(BaseCommand):
     help = "Delete closed sessions created more than --older-than days ago."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--older-than",
             type=int,
@@ -25,7 +27,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
-    def handle(self, *args, older_than: int, dry_run: bool, **options):
+    def handle(self, *args: Any, older_than: int, dry_run: bool, **options: Any) -> None:
         if older_than < 0:
             raise CommandError("--older-than must be 0 or more days.")
         cutoff = timezone.now() - timedelta(days=older_than)
