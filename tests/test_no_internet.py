@@ -97,6 +97,8 @@ class Scan:
         self.problems: list[str] = []
         self.pages: list[str] = []
         self.resources: dict[str, str] = {}
+        # One index of the collected files, as the ASGI app keeps one.
+        self.static = StaticFiles(None)
 
     def page(self, client, path: str, persona: str) -> None:
         response = client.get(path)
@@ -121,7 +123,7 @@ class Scan:
             return
         if path.startswith(settings.STATIC_URL):
             # As the ASGI app serves them (butwhy/static.py): from STATIC_ROOT.
-            found = StaticFiles(None).find(path.removeprefix(settings.STATIC_URL))
+            found = self.static.find(path.removeprefix(settings.STATIC_URL))
             assert found is not None, f"{url}, referenced by {where}: not collected"
             body = found.read_bytes()
             path = settings.STATIC_URL + str(

@@ -48,3 +48,14 @@ def test_what_compiles_the_translations_is_a_runtime_dependency():
 
 def test_ci_runs_the_production_install():
     assert ".ci/production-install" in (ROOT / ".ci/run").read_text()
+
+
+def test_ci_leaves_out_only_the_layout_matrices_and_only_on_postgresql():
+    """README, "PostgreSQL": the SQLite suite runs everything, the PostgreSQL
+    suite everything but the tests marked layout."""
+    run = (ROOT / ".ci/run").read_text()
+    assert run.count("PYTEST_ADDOPTS") == 1
+    postgres = next(line for line in run.splitlines() if "PYTEST_ADDOPTS" in line)
+    assert 'DATABASE_URL="$PG_URL" PYTEST_ADDOPTS="-m \'not layout\'" make test' in postgres
+    sqlite = next(line for line in run.splitlines() if line.startswith("make test "))
+    assert "PYTEST_ADDOPTS" not in sqlite and "-m" not in sqlite

@@ -122,6 +122,7 @@ def place_all(causes: list[Cause], seed: int) -> None:
         Cause.objects.filter(pk=cause.pk).update(level=level)
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize(("width", "height"), PROJECTORS)
 def test_the_levels_view_always_fits_the_projector(browsing, fran, screenshot, width, height):
     group = make_group(facilitators=[fran])

@@ -54,6 +54,7 @@ def room(transactional_db):
     return fran, group, session, top
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_page_scrolls_sideways_on_a_narrow_phone(browsing, room, width):
     fran, group, session, top = room

@@ -79,6 +79,7 @@ def rooms(transactional_db):
     return fran, {"review": review, "agree": agree, "act": act}
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize(("width", "height"), PROJECTORS)
 def test_the_plan_screens_fit_and_read_well_on_both_themes(
     browsing, rooms, screenshot, width, height

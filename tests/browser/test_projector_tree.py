@@ -209,6 +209,7 @@ def fran(transactional_db):
     return make_user("fran")
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize(("width", "height"), PROJECTORS)
 def test_the_tree_always_fits_the_projector(browsing, fran, screenshot, width, height):
     group = make_group(facilitators=[fran])

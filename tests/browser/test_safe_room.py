@@ -128,6 +128,7 @@ def test_agreements_a_pause_with_the_key_and_support_at_the_close(browsing, room
     browsing.assert_no_errors()
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("size", [{"width": 1920, "height": 1080}, {"width": 1280, "height": 720}])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_pause_fills_the_projector_in_each_size_and_theme(
