@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Both processes and this test sign and check cookies with the same key.
 SECRET_KEY = "live-processes-test-key-not-secret-5d1f0c2e9b7a4f63a8e1"
+# How long a server process may take to start listening.
+READY_SECONDS = 60
 HEARTBEAT_SECONDS = 1
 GRACEFUL_SECONDS = 3  # as in the Makefile: streams are cancelled after it
 # What uvicorn, Django and live.py log when a request or a render fails.
@@ -122,7 +124,8 @@ class Server:
         return self
 
     def wait_until_ready(self) -> "Server":
-        deadline = time.monotonic() + 15
+        # A server starts in about 5 s; a machine busy with other suites took over 15.
+        deadline = time.monotonic() + READY_SECONDS
         while True:
             if self.process.poll() is not None:
                 pytest.fail(
@@ -133,7 +136,9 @@ class Server:
                 return self
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"Server {self.name} did not listen within 15 s:\n{self.log()}")
+                    pytest.fail(
+                        f"Server {self.name} did not listen within {READY_SECONDS} s:\n{self.log()}"
+                    )
                 time.sleep(0.05)
 
     @property
